@@ -1,0 +1,25 @@
+// Two projects: `unit` needs no network; `integration` runs against a real engine that
+// test/integration/global-setup.ts starts (or finds through CRYPTOCHANNEL_TEST_URL).
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test/unit', '<rootDir>/test/content'],
+      transform: { '^.+\\.ts$': tsJest },
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test/integration'],
+      transform: { '^.+\\.ts$': tsJest },
+      globalSetup: '<rootDir>/test/integration/global-setup.ts',
+      globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
+      slowTestThreshold: 30,
+    },
+  ],
+  testTimeout: 120000,
+};

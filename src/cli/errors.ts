@@ -1,0 +1,36 @@
+import { ClusterError } from '../cluster/errors';
+import { ConfigError } from '../config/settings';
+import { EngineError } from '../engine/errors';
+import type { Output } from './output';
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Prints an error with everything that helps (root cause, script stack, log tail) and returns the exit code. */
+export function reportError(err: unknown, out: Output): number {
+  if (err instanceof UsageError || err instanceof ConfigError) {
+    out.error(err.message);
+    return EXIT.usage;
+  }
+  if (err instanceof EngineError) {
+    const details: string[] = [...(err.details.output ?? [])];
+    if (err.details.logTail?.length) details.push(`last ${err.details.logTail.length} lines of ${err.details.logPath}:`, ...err.details.logTail.map((l) => `  ${l}`));
+    else if (err.details.logPath) details.push(`log: ${err.details.logPath}`);
+    if (err.details.hint) details.push(`hint: ${err.details.hint}`);
+    out.error(err.message, details);
+    return EXIT.failure;
+  }
+  if (err instanceof ClusterError) {
+    const details = err.rootCause.map((c) => `root cause: ${c.type}: ${c.reason}`);
+    out.error(err.message, details);
+    return EXIT.failure;
+  }
+  out.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  return EXIT.failure;
+}

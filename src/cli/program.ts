@@ -1,0 +1,31 @@
+import { Command } from 'commander';
+import { PACKAGE_VERSION } from '../package-info';
+import { checkCommand } from './commands/check';
+import { engineCommand } from './commands/engine';
+
+
+export function buildProgram(): Command {
+  const program = new Command('cryptochannel')
+    .description('Find C2 hidden in asymmetric-crypto channels (MITRE ATT&CK T1573.002) with Elasticsearch or OpenSearch')
+    .version(PACKAGE_VERSION)
+    .option('--json', 'print the result as JSON on stdout')
+    .option('--config <file>', 'settings file (YAML); default ~/.config/cryptochannel/config.yaml')
+    .option('--url <url>', 'cluster URL (env CRYPTOCHANNEL_URL)', undefined)
+    .option('--kibana-url <url>', 'Kibana URL (env CRYPTOCHANNEL_KIBANA_URL)')
+    .option('--api-key <key>', 'API key (env CRYPTOCHANNEL_API_KEY)')
+    .option('--username <name>', 'basic-auth user (env CRYPTOCHANNEL_USERNAME)')
+    .option('--password <password>', 'basic-auth password (env CRYPTOCHANNEL_PASSWORD)')
+    .option('--ca <file>', 'PEM file of the CA that signs the cluster certificate (env CRYPTOCHANNEL_CA)')
+    .showHelpAfterError()
+    .exitOverride();
+  program.addCommand(engineCommand());
+  program.addCommand(checkCommand());
+  overrideExits(program);
+  return program;
+}
+
+/** Commander calls process.exit on usage errors unless every (sub)command overrides it; main maps them to exit 2. */
+function overrideExits(command: Command): void {
+  command.exitOverride();
+  for (const sub of command.commands) overrideExits(sub);
+}
