@@ -24,15 +24,17 @@ export function sendWithRetries<T>(
   policy: RetryPolicy,
   onRetry?: (event: RetryEvent) => void,
 ): Promise<ClusterResponse<T>> {
+  const attempts = Math.max(1, policy.attempts);
   return backOff(() => transport.send<T>(request), {
-    numOfAttempts: Math.max(1, policy.attempts),
+    numOfAttempts: attempts,
     startingDelay: policy.startingDelayMs,
     maxDelay: policy.maxDelayMs,
     timeMultiple: 2,
     jitter: 'full',
     delayFirstAttempt: false,
     retry: (error: unknown, attemptNumber: number) => {
-      if (request.signal?.aborted || !shouldRetry(error, request)) return false;
+      // exponential-backoff asks even after the last attempt; only announce a retry that will happen.
+      if (attemptNumber >= attempts || request.signal?.aborted || !shouldRetry(error, request)) return false;
       onRetry?.({ attempt: attemptNumber, error: error as ClusterError, request });
       return true;
     },
