@@ -107,15 +107,15 @@ function findScriptDetail(error: Json | undefined, depth = 0): ScriptErrorDetail
   return undefined;
 }
 
-/** The deepest caused_by reason is usually the one a human needs. */
+/** The deepest caused_by that still has a reason is usually the one a human needs. */
 function deepestCause(error: Json): { type?: string; reason?: string } {
-  let current = error;
-  for (let i = 0; i < 8; i++) {
-    const next = asObject(current.caused_by);
-    if (!next) break;
-    current = next;
+  let found: { type?: string; reason?: string } = {};
+  let current: Json | undefined = error;
+  for (let i = 0; current && i < 8; i++) {
+    if (str(current.reason)) found = { type: str(current.type), reason: str(current.reason) };
+    current = asObject(current.caused_by);
   }
-  return { type: str(current.type), reason: str(current.reason) };
+  return found;
 }
 
 /** Builds a ClusterError from an error response body of either engine. */
