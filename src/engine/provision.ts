@@ -79,7 +79,7 @@ function runMaven(
     let lastReport = 0;
     const onLine = (line: string) => {
       log.write(`${line}\n`);
-      if (line.includes('[ERROR]')) errors.push(line.replace(/\x1b\[[0-9;]*m/g, ''));
+      if (line.includes('[ERROR]')) errors.push(line);
       if (line.startsWith('Downloaded from')) {
         downloads++;
         if (Date.now() - lastReport > 2000) {
