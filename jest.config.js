@@ -8,7 +8,7 @@ module.exports = {
     {
       displayName: 'unit',
       testEnvironment: 'node',
-      roots: ['<rootDir>/test/unit', '<rootDir>/test/content'],
+      roots: ['<rootDir>/test/unit'],
       transform: { '^.+\\.ts$': tsJest },
     },
     {
