@@ -1,6 +1,7 @@
 import { ClusterError } from '../cluster/errors';
 import { ConfigError } from '../config/settings';
 import { EngineError } from '../engine/errors';
+import { ContentError } from '../content/files';
 import type { Output } from './output';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
@@ -14,6 +15,10 @@ export class UsageError extends Error {
 
 /** Prints an error with everything that helps (root cause, script stack, log tail) and returns the exit code. */
 export function reportError(err: unknown, out: Output): number {
+  if (err instanceof ContentError) {
+    out.error(`content: ${err.message}`);
+    return EXIT.failure;
+  }
   if (err instanceof UsageError || err instanceof ConfigError) {
     out.error(err.message);
     return EXIT.usage;

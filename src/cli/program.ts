@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { PACKAGE_VERSION } from '../package-info';
 import { checkCommand } from './commands/check';
 import { engineCommand } from './commands/engine';
+import { testCommand } from './commands/test';
 
 
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(engineCommand());
   program.addCommand(checkCommand());
+  program.addCommand(testCommand());
   overrideExits(program);
   return program;
 }

@@ -1,0 +1,54 @@
+import { defaultRoots, type ContentRoots } from './files';
+import { EcsVersion, loadFields, type OwnerFields } from './fields';
+import { loadPipelines, renderPipelines, type PipelineContent, type RenderedPipeline } from './pipelines';
+import { loadScripts, renderScripts, type RenderedScript, type ScriptContent } from './scripts';
+import { loadTunableDefaults } from './tunables';
+
+export * from './files';
+export * from './fields';
+export * from './hash';
+export * from './pipelines';
+export * from './scripts';
+export * from './sources';
+export * from './templates';
+export * from './tunables';
+
+export interface Content {
+  roots: ContentRoots;
+  pipelines: PipelineContent[];
+  scripts: ScriptContent[];
+  fields: OwnerFields[];
+  tunables: Record<string, unknown>;
+}
+
+export function loadContent(roots: ContentRoots = defaultRoots()): Content {
+  return {
+    roots,
+    pipelines: loadPipelines(roots.pipelines),
+    scripts: loadScripts(roots.integration),
+    fields: loadFields(roots.pipelines),
+    tunables: loadTunableDefaults(roots.integration),
+  };
+}
+
+export interface RenderedIngest {
+  scripts: RenderedScript[];
+  pipelines: RenderedPipeline[];
+}
+
+export function renderIngest(
+  content: Content,
+  version: string,
+  packageVersion: string,
+  flavor: 'elasticsearch' | 'opensearch',
+  tunables = content.tunables,
+): RenderedIngest {
+  return {
+    scripts: renderScripts(content.scripts, version, packageVersion),
+    pipelines: renderPipelines(
+      content.pipelines,
+      content.scripts.map((s) => s.name),
+      { version, packageVersion, ecsVersion: EcsVersion, tunables, flavor },
+    ),
+  };
+}
