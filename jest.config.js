@@ -8,7 +8,7 @@ module.exports = {
     {
       displayName: 'unit',
       testEnvironment: 'node',
-      roots: ['<rootDir>/test/unit'],
+      roots: ['<rootDir>/test/unit', '<rootDir>/test/content'],
       transform: { '^.+\\.ts$': tsJest },
     },
     {
