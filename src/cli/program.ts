@@ -3,6 +3,7 @@ import { PACKAGE_VERSION } from '../package-info';
 import { checkCommand } from './commands/check';
 import { engineCommand } from './commands/engine';
 import { testCommand } from './commands/test';
+import { ingestCommand } from './commands/ingest';
 
 
 export function buildProgram(): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(engineCommand());
   program.addCommand(checkCommand());
+  program.addCommand(ingestCommand());
   program.addCommand(testCommand());
   overrideExits(program);
   return program;

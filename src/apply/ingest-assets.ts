@@ -1,0 +1,70 @@
+/**
+ * Installs what ingestion needs: stored scripts, pipelines, component and index templates for the
+ * sources and the dead-letter stream. Each asset is written only when it is missing or its content
+ * hash differs, so a second run changes nothing. (The full deployer, with plan, conflicts and
+ * uninstall, is `cryptochannel apply`; this is the piece `ingest` and the demo stand on.)
+ */
+import {
+  getPipeline,
+  getStoredScript,
+  putComponentTemplate,
+  putIndexTemplate,
+  putPipeline,
+  putStoredScript,
+  type ClusterClient,
+} from '../cluster';
+import { pipelineMeta, renderDeadletterTemplate, renderIngest, renderSourceTemplates, sha256, SOURCES, type Content, type ManagedMeta } from '../content';
+
+export interface AssetResult {
+  kind: 'stored_script' | 'pipeline' | 'component_template' | 'index_template';
+  name: string;
+  action: 'created' | 'updated' | 'unchanged';
+}
+
+async function templateMeta(client: ClusterClient, kind: 'component_template' | 'index_template', name: string): Promise<ManagedMeta | undefined> {
+  const path = kind === 'component_template' ? `/_component_template/${encodeURIComponent(name)}` : `/_index_template/${encodeURIComponent(name)}`;
+  const { status, body } = await client.request<Record<string, Array<Record<string, Record<string, unknown>>>>>({ method: 'GET', path, ignore: [404] });
+  if (status === 404) return undefined;
+  const list = body[kind === 'component_template' ? 'component_templates' : 'index_templates'] ?? [];
+  const entry = list[0]?.[kind];
+  return entry?._meta as ManagedMeta | undefined;
+}
+
+export async function ensureIngestAssets(client: ClusterClient, content: Content, version: string): Promise<AssetResult[]> {
+  const results: AssetResult[] = [];
+  const rendered = renderIngest(content, version, version, client.flavor);
+  for (const script of rendered.scripts) {
+    const existing = await getStoredScript(client, script.id);
+    if (existing && sha256(existing.source) === sha256(script.body.script.source)) {
+      results.push({ kind: 'stored_script', name: script.id, action: 'unchanged' });
+      continue;
+    }
+    await putStoredScript(client, script.id, script.body.script.source);
+    results.push({ kind: 'stored_script', name: script.id, action: existing ? 'updated' : 'created' });
+  }
+  for (const pipeline of rendered.pipelines) {
+    const existing = await getPipeline(client, pipeline.id);
+    const want = pipelineMeta(pipeline.body)?.content_sha256;
+    if (existing && pipelineMeta(existing)?.content_sha256 === want) {
+      results.push({ kind: 'pipeline', name: pipeline.id, action: 'unchanged' });
+      continue;
+    }
+    await putPipeline(client, pipeline.id, pipeline.body);
+    results.push({ kind: 'pipeline', name: pipeline.id, action: existing ? 'updated' : 'created' });
+  }
+  const ctx = { version, packageVersion: version, flavor: client.flavor };
+  const sources = SOURCES.filter((s) => content.pipelines.some((p) => p.owner === s && p.name === 'default'));
+  const templates = [renderDeadletterTemplate(ctx), ...sources.flatMap((s) => renderSourceTemplates(s, content.fields, ctx))];
+  // Component templates first: an index template may only name ones that exist.
+  for (const t of [...templates.filter((t) => t.kind === 'component_template'), ...templates.filter((t) => t.kind === 'index_template')]) {
+    const existing = await templateMeta(client, t.kind, t.name);
+    if (existing?.content_sha256 === (t.body._meta as ManagedMeta).content_sha256) {
+      results.push({ kind: t.kind, name: t.name, action: 'unchanged' });
+      continue;
+    }
+    if (t.kind === 'component_template') await putComponentTemplate(client, t.name, t.body);
+    else await putIndexTemplate(client, t.name, t.body);
+    results.push({ kind: t.kind, name: t.name, action: existing ? 'updated' : 'created' });
+  }
+  return results;
+}
