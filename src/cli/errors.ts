@@ -36,6 +36,8 @@ export function reportError(err: unknown, out: Output): number {
     out.error(err.message, details);
     return EXIT.failure;
   }
-  out.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  // Plain errors are expected failures with a message for the user; a stack only helps for bugs.
+  const isBug = err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError;
+  out.error(err instanceof Error ? (isBug ? (err.stack ?? err.message) : err.message) : String(err));
   return EXIT.failure;
 }

@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { ensureIngestAssets } from '../../apply/ingest-assets';
@@ -48,8 +49,9 @@ export function ingestCommand(): Command {
       if (problem) throw new UsageError(`--namespace ${opts.namespace}: ${problem}`);
       for (const file of files) {
         if (file === '-') continue;
-        await access(file).catch(() => {
-          throw new UsageError(`cannot read ${file}`);
+        // design.md: an input that cannot be read is a failure (exit 1), not a usage error.
+        await access(file, constants.R_OK).catch((err: NodeJS.ErrnoException) => {
+          throw new Error(`cannot read ${file}: ${err.code ?? err.message}`);
         });
       }
       const options = ctx.connection();
