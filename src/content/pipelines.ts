@@ -11,6 +11,7 @@
  */
 import path from 'node:path';
 import { ContentError, listDirs, listFiles, readYaml } from './files';
+import { translateForElasticsearch } from './flavor';
 import { managedMeta, type ManagedMeta } from './hash';
 import { PRODUCT, SOURCES } from './sources';
 
@@ -176,6 +177,7 @@ export function renderPipelines(pipelines: PipelineContent[], scripts: string[],
     }
     let body = renderValue(p.body, resolve) as Record<string, unknown>;
     if (p.owner !== SHARED && p.name === 'default') body = wrapEntryPipeline(p.owner, body, resolve.self, resolve.script('deadletter'), ctx.ecsVersion);
+    if (ctx.flavor === 'elasticsearch') body = translateForElasticsearch(body);
     return { id: resolve.self, owner: p.owner, name: p.name, body: stampPipeline(body, managedMeta(body, ctx.packageVersion), ctx.flavor) };
   });
 }

@@ -106,3 +106,25 @@ describe('namespaces', () => {
     expect(validateNamespace('')).toMatch(/empty/);
   });
 });
+
+describe('processor options per engine', () => {
+  it('translates OpenSearch community_id and fingerprint options for Elasticsearch, nested ones too', () => {
+    const [entry] = renderPipelines(
+      [
+        pipeline('zeek', 'default', [
+          { community_id: { source_ip_field: 'source.ip', destination_ip_field: 'destination.ip', iana_protocol_number_field: 'network.iana_number', target_field: 'network.community_id' } },
+          { fingerprint: { fields: ['a'], hash_method: 'SHA-256@2.16.0' } },
+          { foreach: { field: 'x', processor: { fingerprint: { fields: ['b'], hash_method: 'SHA-1@2.16.0' } } } },
+        ]),
+      ],
+      ['deadletter'],
+      ctx,
+    );
+    const processors = entry!.body.processors as Array<Record<string, any>>;
+    expect(processors[1]).toEqual({ community_id: { source_ip: 'source.ip', destination_ip: 'destination.ip', iana_number: 'network.iana_number', target_field: 'network.community_id' } });
+    expect(processors[2]).toEqual({ fingerprint: { fields: ['a'], method: 'SHA-256' } });
+    expect(processors[3]!.foreach.processor).toEqual({ fingerprint: { fields: ['b'], method: 'SHA-1' } });
+    const [os] = renderPipelines([pipeline('zeek', 'default', [{ fingerprint: { fields: ['a'], hash_method: 'SHA-256@2.16.0' } }])], ['deadletter'], { ...ctx, flavor: 'opensearch' });
+    expect((os!.body.processors as any[])[1]).toEqual({ fingerprint: { fields: ['a'], hash_method: 'SHA-256@2.16.0' } });
+  });
+});
