@@ -13,12 +13,39 @@ import {
   putStoredScript,
   type ClusterClient,
 } from '../cluster';
-import { pipelineMeta, renderDeadletterTemplate, renderIngest, renderSourceTemplates, sha256, SOURCES, type Content, type ManagedMeta } from '../content';
+import { lifecyclePolicyName, loadLifecycle, pipelineMeta, renderDeadletterTemplate, renderIngest, renderSourceTemplates, sha256, SOURCES, type Content, type ManagedMeta } from '../content';
 
 export interface AssetResult {
-  kind: 'stored_script' | 'pipeline' | 'component_template' | 'index_template';
+  kind: 'stored_script' | 'pipeline' | 'component_template' | 'index_template' | 'lifecycle_policy';
   name: string;
-  action: 'created' | 'updated' | 'unchanged';
+  action: 'created' | 'updated' | 'unchanged' | 'skipped';
+  reason?: string;
+}
+
+/**
+ * ILM on Elasticsearch; ISM on OpenSearch when its plugin is installed (it is not on every cluster,
+ * nor on the engine the tests run on). A policy that exists is left alone: retention is the user's.
+ */
+async function ensureLifecycle(client: ClusterClient, content: Content): Promise<AssetResult[]> {
+  const policies = loadLifecycle(content.roots.integration, client.flavor);
+  const results: AssetResult[] = [];
+  for (const [name, body] of Object.entries(policies)) {
+    const id = lifecyclePolicyName(name);
+    const path = client.flavor === 'elasticsearch' ? `/_ilm/policy/${id}` : `/_plugins/_ism/policies/${id}`;
+    const existing = await client.request({ method: 'GET', path, ignore: [400, 404, 405] });
+    if (existing.status === 200) {
+      results.push({ kind: 'lifecycle_policy', name: id, action: 'unchanged' });
+      continue;
+    }
+    const missingPlugin = client.flavor === 'opensearch' && JSON.stringify(existing.body).includes('no handler found');
+    if (missingPlugin) {
+      results.push({ kind: 'lifecycle_policy', name: id, action: 'skipped', reason: 'the ISM plugin is not installed' });
+      continue;
+    }
+    await client.request({ method: 'PUT', path, body });
+    results.push({ kind: 'lifecycle_policy', name: id, action: 'created' });
+  }
+  return results;
 }
 
 async function templateMeta(client: ClusterClient, kind: 'component_template' | 'index_template', name: string): Promise<ManagedMeta | undefined> {
@@ -31,7 +58,7 @@ async function templateMeta(client: ClusterClient, kind: 'component_template' | 
 }
 
 export async function ensureIngestAssets(client: ClusterClient, content: Content, version: string): Promise<AssetResult[]> {
-  const results: AssetResult[] = [];
+  const results: AssetResult[] = await ensureLifecycle(client, content);
   const rendered = renderIngest(content, version, version, client.flavor);
   for (const script of rendered.scripts) {
     const existing = await getStoredScript(client, script.id);

@@ -7,6 +7,7 @@ import { loadTunableDefaults } from './tunables';
 export * from './files';
 export * from './fields';
 export * from './hash';
+export * from './lifecycle';
 export * from './pipelines';
 export * from './scripts';
 export * from './sources';

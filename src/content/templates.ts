@@ -5,6 +5,7 @@
 import type { CustomField, OwnerFields } from './fields';
 import { ECS } from './fields';
 import { managedMeta } from './hash';
+import { lifecyclePolicyName } from './lifecycle';
 import { pipelineId, SHARED } from './pipelines';
 import { dataset, PRODUCT } from './sources';
 
@@ -87,6 +88,13 @@ export interface TemplateContext {
   /** Prefix for template names (tests keep theirs apart from an installed copy). */
   namePrefix?: string;
   priority?: number;
+  /** false: name no lifecycle policy (tests, or a cluster without ILM). */
+  lifecycle?: boolean;
+}
+
+/** ILM is named in the index settings; OpenSearch's ISM policies attach themselves by ism_template. */
+function lifecycleSetting(policy: string, ctx: TemplateContext): Record<string, unknown> {
+  return ctx.flavor === 'elasticsearch' && ctx.lifecycle !== false ? { lifecycle: { name: lifecyclePolicyName(policy) } } : {};
 }
 
 function withMeta(body: Record<string, unknown>, packageVersion: string): Record<string, unknown> {
@@ -108,7 +116,7 @@ export function renderSourceTemplates(source: string, fields: OwnerFields[], ctx
       data_stream: {},
       priority: ctx.priority ?? 200,
       composed_of: [component],
-      template: { settings: { index: { default_pipeline: pipelineId(source, 'default', ctx.version) } } },
+      template: { settings: { index: { default_pipeline: pipelineId(source, 'default', ctx.version), ...lifecycleSetting('events', ctx) } } },
     },
     ctx.packageVersion,
   );
@@ -143,7 +151,7 @@ export function renderDeadletterTemplate(ctx: TemplateContext): RenderedTemplate
       index_patterns: [`logs-${PRODUCT}.deadletter-${ctx.namespacePattern ?? '*'}`],
       data_stream: {},
       priority: ctx.priority ?? 200,
-      template: { mappings: { dynamic: false, properties: nestProperties(flat) } },
+      template: { settings: { index: { ...lifecycleSetting('deadletter', ctx) } }, mappings: { dynamic: false, properties: nestProperties(flat) } },
     },
     ctx.packageVersion,
   );

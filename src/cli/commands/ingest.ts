@@ -23,7 +23,7 @@ interface IngestReport extends IngestCounts {
   deadletter_stream: string;
   files: FileReport[];
   rejections: Rejection[];
-  assets: { created: number; updated: number; unchanged: number };
+  assets: { created: number; updated: number; unchanged: number; skipped: string[] };
 }
 
 function render(r: IngestReport): string {
@@ -73,6 +73,7 @@ export function ingestCommand(): Command {
             created: assets.filter((a) => a.action === 'created').length,
             updated: assets.filter((a) => a.action === 'updated').length,
             unchanged: assets.filter((a) => a.action === 'unchanged').length,
+            skipped: assets.filter((a) => a.action === 'skipped').map((a) => `${a.name}: ${a.reason ?? ''}`),
           },
         };
         const started = Date.now();
