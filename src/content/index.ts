@@ -2,7 +2,7 @@ import { defaultRoots, type ContentRoots } from './files';
 import { EcsVersion, loadFields, type OwnerFields } from './fields';
 import { loadPipelines, renderPipelines, type PipelineContent, type RenderedPipeline } from './pipelines';
 import { loadScripts, renderScripts, type RenderedScript, type ScriptContent } from './scripts';
-import { loadTunableDefaults } from './tunables';
+import { loadTunableDefaults, type Tunables } from './tunables';
 
 export * from './files';
 export * from './fields';
@@ -19,7 +19,7 @@ export interface Content {
   pipelines: PipelineContent[];
   scripts: ScriptContent[];
   fields: OwnerFields[];
-  tunables: Record<string, unknown>;
+  tunables: Tunables;
 }
 
 export function loadContent(roots: ContentRoots = defaultRoots()): Content {
@@ -42,14 +42,14 @@ export function renderIngest(
   version: string,
   packageVersion: string,
   flavor: 'elasticsearch' | 'opensearch',
-  tunables = content.tunables,
+  tunables: Tunables = content.tunables,
 ): RenderedIngest {
   return {
     scripts: renderScripts(content.scripts, version, packageVersion),
     pipelines: renderPipelines(
       content.pipelines,
       content.scripts.map((s) => s.name),
-      { version, packageVersion, ecsVersion: EcsVersion, tunables, flavor },
+      { version, packageVersion, ecsVersion: EcsVersion, tunables: { ...tunables }, flavor },
     ),
   };
 }

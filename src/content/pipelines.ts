@@ -31,7 +31,7 @@ export interface RenderContext {
   version: string;
   packageVersion: string;
   ecsVersion: string;
-  tunables: Record<string, unknown>;
+  tunables: Readonly<Record<string, unknown>>;
   /** OpenSearch 2.x pipelines refuse `_meta`: there the marker goes into the description. */
   flavor: 'elasticsearch' | 'opensearch';
 }
