@@ -4,6 +4,7 @@ import { checkCommand } from './commands/check';
 import { engineCommand } from './commands/engine';
 import { testCommand } from './commands/test';
 import { ingestCommand } from './commands/ingest';
+import { validateCommand } from './commands/validate';
 
 
 export function buildProgram(): Command {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(engineCommand());
   program.addCommand(checkCommand());
+  program.addCommand(validateCommand());
   program.addCommand(ingestCommand());
   program.addCommand(testCommand());
   overrideExits(program);
