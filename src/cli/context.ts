@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfigFile, resolveConnection, resolveHome, type ConfigFile, type Env } from '../config/settings';
+import { loadConfigFile, resolveConnection, resolveHome, type ConfigFile, type ConnectionFlags, type Env } from '../config/settings';
 import type { ConnectionOptions } from '../cluster/connection';
 import { createOutput, type Output } from './output';
 
@@ -12,15 +12,9 @@ export interface CommandContext {
   connection(): ConnectionOptions;
 }
 
-export interface GlobalOptions {
+export interface GlobalOptions extends ConnectionFlags {
   json?: boolean;
   config?: string;
-  url?: string;
-  kibanaUrl?: string;
-  apiKey?: string;
-  username?: string;
-  password?: string;
-  ca?: string;
 }
 
 export function contextFor(command: Command): CommandContext {

@@ -60,24 +60,29 @@ function listedDifferences(): Array<{ source: string; pattern: RegExp }> {
   return out;
 }
 
-describe(`corpus on ${testEngineLabel()}`, () => {
-  let client: ClusterClient;
-  let pipelines: SimulatedPipelines;
+/** Installs the pipelines under a throw-away version for the enclosing describe, and removes them after. */
+function withSimulatedPipelines(): { pipelines: SimulatedPipelines } {
+  const holder = {} as { pipelines: SimulatedPipelines; client: ClusterClient };
   beforeAll(async () => {
-    client = await connect({ url: testUrl() });
-    pipelines = new SimulatedPipelines(client, content);
-    await pipelines.install();
+    holder.client = await connect({ url: testUrl() });
+    holder.pipelines = new SimulatedPipelines(holder.client, content);
+    await holder.pipelines.install();
   });
   afterAll(async () => {
-    await pipelines.remove();
-    await client.close();
+    await holder.pipelines.remove();
+    await holder.client.close();
   });
+  return holder;
+}
+
+describe(`corpus on ${testEngineLabel()}`, () => {
+  const engine = withSimulatedPipelines();
 
   const elasticCases = ELASTIC.filter((c) => hasSource(c.source));
   it.each(elasticCases.map((c) => [`${c.source}: ${c.input}`, c] as const))('%s agrees with Elastic on shared ECS fields', async (_n, c) => {
     const listed = listedDifferences();
     const docs = readCaseInput(corpusPath(c.input));
-    const ours = await pipelines.run(c.source, docs);
+    const ours = await engine.pipelines.run(c.source, docs);
     const theirs = elasticExpected(corpusPath(c.expected));
     const unlisted: string[] = [];
     let compared = 0;
@@ -103,21 +108,10 @@ describe(`corpus on ${testEngineLabel()}`, () => {
 });
 
 describe(`Zeek's own test baselines and the JA3/JA4 packages' logs on ${testEngineLabel()}`, () => {
-  let client: ClusterClient;
-  let pipelines: SimulatedPipelines;
+  const engine = withSimulatedPipelines();
   const zeekDir = corpusPath('zeek');
   const files = hasSource('zeek') ? readdirSync(zeekDir).filter((f) => f.endsWith('.log') || f.endsWith('.cut')).sort() : [];
   const FIXED_TS = '1764324000.000000';
-
-  beforeAll(async () => {
-    client = await connect({ url: testUrl() });
-    pipelines = new SimulatedPipelines(client, content);
-    await pipelines.install();
-  });
-  afterAll(async () => {
-    await pipelines.remove();
-    await client.close();
-  });
 
   it('has samples to run', () => {
     expect(files.length).toBeGreaterThan(10);
@@ -125,7 +119,7 @@ describe(`Zeek's own test baselines and the JA3/JA4 packages' logs on ${testEngi
 
   it.each(files)('%s: a masked time is dead-lettered with a clear message, never indexed with a made-up time', async (file) => {
     const docs = await corpusMessages(path.join(zeekDir, file));
-    const out = await pipelines.run('zeek', docs);
+    const out = await engine.pipelines.run('zeek', docs);
     expect(out).toHaveLength(docs.length);
     docs.forEach((doc, i) => {
       const result = out[i]!;
@@ -147,7 +141,7 @@ describe(`Zeek's own test baselines and the JA3/JA4 packages' logs on ${testEngi
     const facts = new Map<string, Array<Record<string, any>>>();
     for (const file of files) {
       const docs = await corpusMessages(path.join(zeekDir, file), (m) => m.split('"XXXXXXXXXX.XXXXXX"').join(FIXED_TS).split('XXXXXXXXXX.XXXXXX').join(FIXED_TS));
-      facts.set(file, await pipelines.run('zeek', docs));
+      facts.set(file, await engine.pipelines.run('zeek', docs));
     }
     const all = [...facts.values()].flat();
     const indexed = all.filter((d) => d.event?.kind === 'event');
