@@ -29,6 +29,7 @@ import {
   renderDeadletterTemplate,
   renderIngest,
   renderSourceTemplates,
+  SHARED,
   SOURCES,
   type Content,
   type RenderedTemplate,
@@ -83,7 +84,8 @@ export async function runPipelineTests(client: ClusterClient, content: Content, 
       await putStoredScript(client, script.id, script.body.script.source);
       installed.scripts.push(script.id);
     }
-    for (const pipeline of rendered.pipelines) {
+    // Only the sources under test (and what they share): one source's broken content must not fail another's tests.
+    for (const pipeline of rendered.pipelines.filter((p) => p.owner === SHARED || sources.includes(p.owner))) {
       await putPipeline(client, pipeline.id, pipeline.body);
       installed.pipelines.push(pipeline.id);
     }
