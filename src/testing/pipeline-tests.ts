@@ -75,7 +75,9 @@ export async function runPipelineTests(client: ClusterClient, content: Content, 
   const namespace = `cctest${id}`;
   const flavor: TemplateFlavor = client.flavor;
   const sources = (options.sources?.length ? options.sources : SOURCES.filter((s) => content.pipelines.some((p) => p.owner === s))) as string[];
-  const rendered = renderIngest(content, version, 'test', client.flavor);
+  // Only the sources under test (and what they share): one source's broken content must not fail another's tests.
+  const scoped = { ...content, pipelines: content.pipelines.filter((p) => p.owner === SHARED || sources.includes(p.owner)) };
+  const rendered = renderIngest(scoped, version, 'test', client.flavor);
   const installed: Installed = { scripts: [], pipelines: [], templates: [], streams: [] };
   const results: CaseResult[] = [];
 
@@ -84,8 +86,7 @@ export async function runPipelineTests(client: ClusterClient, content: Content, 
       await putStoredScript(client, script.id, script.body.script.source);
       installed.scripts.push(script.id);
     }
-    // Only the sources under test (and what they share): one source's broken content must not fail another's tests.
-    for (const pipeline of rendered.pipelines.filter((p) => p.owner === SHARED || sources.includes(p.owner))) {
+    for (const pipeline of rendered.pipelines) {
       await putPipeline(client, pipeline.id, pipeline.body);
       installed.pipelines.push(pipeline.id);
     }
