@@ -13,7 +13,7 @@ import {
   putStoredScript,
   type ClusterClient,
 } from '../cluster';
-import { lifecyclePolicyName, loadLifecycle, pipelineMeta, renderDeadletterTemplate, renderIngest, renderSourceTemplates, sha256, SOURCES, type Content, type ManagedMeta } from '../content';
+import { lifecyclePolicyName, loadLifecycle, pipelineMeta, renderAlertsTemplates, renderDeadletterTemplate, renderIngest, renderSourceTemplates, sha256, SOURCES, type Content, type ManagedMeta } from '../content';
 
 export interface AssetResult {
   kind: 'stored_script' | 'pipeline' | 'component_template' | 'index_template' | 'lifecycle_policy';
@@ -81,7 +81,7 @@ export async function ensureIngestAssets(client: ClusterClient, content: Content
   }
   const ctx = { version, packageVersion: version, flavor: client.flavor };
   const sources = SOURCES.filter((s) => content.pipelines.some((p) => p.owner === s && p.name === 'default'));
-  const templates = [renderDeadletterTemplate(ctx), ...sources.flatMap((s) => renderSourceTemplates(s, content.fields, ctx))];
+  const templates = [renderDeadletterTemplate(ctx), ...renderAlertsTemplates(content.fields, ctx), ...sources.flatMap((s) => renderSourceTemplates(s, content.fields, ctx))];
   // Component templates first: an index template may only name ones that exist.
   for (const t of [...templates.filter((t) => t.kind === 'component_template'), ...templates.filter((t) => t.kind === 'index_template')]) {
     const existing = await templateMeta(client, t.kind, t.name);

@@ -40,19 +40,44 @@ export interface OwnerFields {
 
 const CUSTOM_TYPES = new Set(['keyword', 'boolean', 'long', 'integer', 'short', 'float', 'double', 'date', 'ip', 'text', 'object']);
 
-export function loadFields(pipelinesRoot: string): OwnerFields[] {
-  return listDirs(pipelinesRoot).map((owner) => {
-    const dir = path.join(pipelinesRoot, owner, 'fields');
-    const ecsFile = path.join(dir, 'ecs.yml');
-    const customFile = path.join(dir, 'fields.yml');
-    const ecs = existsSync(ecsFile) ? (readYaml<string[]>(ecsFile) ?? []) : [];
-    const custom = existsSync(customFile) ? (readYaml<CustomField[]>(customFile) ?? []) : [];
-    for (const name of ecs) if (!ECS[name]) throw new ContentError(ecsFile, `'${name}' is not an ECS ${EcsVersion} field`);
-    for (const field of custom) {
-      if (!field.name?.startsWith('cryptochannel.')) throw new ContentError(customFile, `'${field.name}': own fields live under cryptochannel.*`);
-      if (!CUSTOM_TYPES.has(field.type)) throw new ContentError(customFile, `'${field.name}': type '${field.type}' is not one of ${[...CUSTOM_TYPES].join(', ')}`);
-      if (!field.description?.trim()) throw new ContentError(customFile, `'${field.name}' needs a description`);
+/** The owner of the alerts stream's fields, `integration/alerts/fields/`. */
+export const ALERTS_OWNER = 'alerts';
+
+function loadOwnerFields(owner: string, dir: string): OwnerFields {
+  const ecsFile = path.join(dir, 'ecs.yml');
+  const customFile = path.join(dir, 'fields.yml');
+  const ecs = existsSync(ecsFile) ? (readYaml<string[]>(ecsFile) ?? []) : [];
+  const custom = existsSync(customFile) ? (readYaml<CustomField[]>(customFile) ?? []) : [];
+  for (const name of ecs) if (!ECS[name]) throw new ContentError(ecsFile, `'${name}' is not an ECS ${EcsVersion} field`);
+  for (const field of custom) {
+    if (!field.name?.startsWith('cryptochannel.')) throw new ContentError(customFile, `'${field.name}': own fields live under cryptochannel.*`);
+    if (!CUSTOM_TYPES.has(field.type)) throw new ContentError(customFile, `'${field.name}': type '${field.type}' is not one of ${[...CUSTOM_TYPES].join(', ')}`);
+    if (!field.description?.trim()) throw new ContentError(customFile, `'${field.name}' needs a description`);
+  }
+  return { owner, ecs, custom };
+}
+
+/** Fields per pipeline owner (a source, or `_shared`), plus the alerts stream's when `integrationRoot` is given. */
+export function loadFields(pipelinesRoot: string, integrationRoot?: string): OwnerFields[] {
+  const owners = listDirs(pipelinesRoot).map((owner) => loadOwnerFields(owner, path.join(pipelinesRoot, owner, 'fields')));
+  const alertsDir = integrationRoot ? path.join(integrationRoot, ALERTS_OWNER, 'fields') : undefined;
+  if (alertsDir && existsSync(alertsDir)) owners.push(loadOwnerFields(ALERTS_OWNER, alertsDir));
+  return owners;
+}
+
+/**
+ * Every field name some template maps, for content that names fields (rules, ML jobs, dashboards):
+ * a field outside this set would match nothing once installed.
+ */
+export function mappedFieldNames(fields: OwnerFields[]): Set<string> {
+  const names = new Set<string>();
+  for (const owner of fields) {
+    for (const name of owner.ecs) {
+      names.add(name);
+      for (const multi of ECS[name]?.multi_fields ?? []) names.add(`${name}.${multi.name}`);
     }
-    return { owner, ecs, custom };
-  });
+    for (const field of owner.custom) names.add(field.name);
+  }
+  for (const always of ['@timestamp', 'event.ingested', 'ecs.version', 'data_stream.type', 'data_stream.dataset', 'data_stream.namespace', 'event.dataset', 'event.original']) names.add(always);
+  return names;
 }

@@ -27,7 +27,7 @@ export function loadContent(roots: ContentRoots = defaultRoots()): Content {
     roots,
     pipelines: loadPipelines(roots.pipelines),
     scripts: loadScripts(roots.integration),
-    fields: loadFields(roots.pipelines),
+    fields: loadFields(roots.pipelines, roots.integration),
     tunables: loadTunableDefaults(roots.integration),
   };
 }

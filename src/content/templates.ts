@@ -3,7 +3,7 @@
  * Elasticsearch has are replaced for OpenSearch by the nearest type both can search the same way.
  */
 import type { CustomField, OwnerFields } from './fields';
-import { ECS } from './fields';
+import { ALERTS_OWNER, ECS } from './fields';
 import { managedMeta } from './hash';
 import { lifecyclePolicyName } from './lifecycle';
 import { pipelineId, SHARED } from './pipelines';
@@ -156,4 +156,34 @@ export function renderDeadletterTemplate(ctx: TemplateContext): RenderedTemplate
     ctx.packageVersion,
   );
   return { kind: 'index_template', name: `${prefix}logs-${PRODUCT}.deadletter`, body };
+}
+
+/**
+ * The alerts stream the correlator writes: `event.kind: alert` documents in
+ * `logs-cryptochannel.alerts-<namespace>`, which Kibana Security's `logs-*` view lists as external
+ * alerts. No default pipeline: the correlator writes finished documents.
+ */
+export function renderAlertsTemplates(fields: OwnerFields[], ctx: TemplateContext): RenderedTemplate[] {
+  const prefix = ctx.namePrefix ?? '';
+  const owners = fields.filter((f) => f.owner === SHARED || f.owner === ALERTS_OWNER);
+  const stream = `logs-${dataset('alerts')}`;
+  const component = `${prefix}${stream}@package`;
+  const componentBody = withMeta(
+    { template: { mappings: { dynamic: true, date_detection: false, properties: nestProperties(flatMappings(owners, ctx.flavor)) } } },
+    ctx.packageVersion,
+  );
+  const indexBody = withMeta(
+    {
+      index_patterns: [`${stream}-${ctx.namespacePattern ?? '*'}`],
+      data_stream: {},
+      priority: ctx.priority ?? 200,
+      composed_of: [component],
+      template: { settings: { index: { ...lifecycleSetting('alerts', ctx) } } },
+    },
+    ctx.packageVersion,
+  );
+  return [
+    { kind: 'component_template', name: component, body: componentBody },
+    { kind: 'index_template', name: `${prefix}${stream}`, body: indexBody },
+  ];
 }

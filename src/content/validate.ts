@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { ContentError, defaultRoots, listFiles, type ContentRoots } from './files';
 import { loadLifecycle } from './lifecycle';
 import { loadContent, renderIngest } from './index';
-import { renderDeadletterTemplate, renderSourceTemplates } from './templates';
+import { renderAlertsTemplates, renderDeadletterTemplate, renderSourceTemplates } from './templates';
 import { SOURCES } from './sources';
 
 export interface ValidationReport {
@@ -31,6 +31,7 @@ export function validateContent(roots: ContentRoots = defaultRoots()): Validatio
       renderIngest(content, 'validate', 'validate', flavor);
       const ctx = { version: 'validate', packageVersion: 'validate', flavor };
       renderDeadletterTemplate(ctx);
+      renderAlertsTemplates(content.fields, ctx);
       for (const s of sources) renderSourceTemplates(s, content.fields, ctx);
       loadLifecycle(roots.integration, flavor);
     }
