@@ -16,10 +16,19 @@ export class ContentError extends Error {
 export interface ContentRoots {
   integration: string;
   pipelines: string;
+  /** detection-rules/: rules/, ml-jobs/, opensearch/, version.lock.json */
+  detectionRules: string;
+  /** kibana-assets/: data views, dashboards, saved searches, exception lists */
+  kibanaAssets: string;
 }
 
 export function defaultRoots(root = PACKAGE_ROOT): ContentRoots {
-  return { integration: path.join(root, 'integration'), pipelines: path.join(root, 'ingest-pipelines') };
+  return {
+    integration: path.join(root, 'integration'),
+    pipelines: path.join(root, 'ingest-pipelines'),
+    detectionRules: path.join(root, 'detection-rules'),
+    kibanaAssets: path.join(root, 'kibana-assets'),
+  };
 }
 
 export function readYaml<T = unknown>(file: string): T {
