@@ -69,6 +69,15 @@ export async function ensureIngestAssets(client: ClusterClient, content: Content
     await putStoredScript(client, script.id, script.body.script.source);
     results.push({ kind: 'stored_script', name: script.id, action: existing ? 'updated' : 'created' });
   }
+  // The user's @custom pipelines: created when missing, never overwritten (they are the user's).
+  for (const custom of rendered.customPipelines) {
+    if (await getPipeline(client, custom.id)) {
+      results.push({ kind: 'pipeline', name: custom.id, action: 'unchanged', reason: 'yours: never overwritten' });
+      continue;
+    }
+    await putPipeline(client, custom.id, custom.body);
+    results.push({ kind: 'pipeline', name: custom.id, action: 'created' });
+  }
   for (const pipeline of rendered.pipelines) {
     const existing = await getPipeline(client, pipeline.id);
     const want = pipelineMeta(pipeline.body)?.content_sha256;

@@ -1,6 +1,6 @@
 import { defaultRoots, type ContentRoots } from './files';
 import { EcsVersion, loadFields, type OwnerFields } from './fields';
-import { loadPipelines, renderPipelines, type PipelineContent, type RenderedPipeline } from './pipelines';
+import { customPipelineBody, customPipelineId, loadPipelines, renderPipelines, SHARED, type PipelineContent, type RenderedPipeline } from './pipelines';
 import { loadScripts, renderScripts, type RenderedScript, type ScriptContent } from './scripts';
 import { loadTunableDefaults, type Tunables } from './tunables';
 
@@ -35,6 +35,8 @@ export function loadContent(roots: ContentRoots = defaultRoots()): Content {
 export interface RenderedIngest {
   scripts: RenderedScript[];
   pipelines: RenderedPipeline[];
+  /** The user's `@custom` pipelines: created empty when missing, never overwritten. */
+  customPipelines: Array<{ id: string; source: string; body: Record<string, unknown> }>;
 }
 
 export function renderIngest(
@@ -43,13 +45,16 @@ export function renderIngest(
   packageVersion: string,
   flavor: 'elasticsearch' | 'opensearch',
   tunables: Tunables = content.tunables,
+  customPrefix = '',
 ): RenderedIngest {
+  const sources = [...new Set(content.pipelines.filter((p) => p.owner !== SHARED && p.name === 'default').map((p) => p.owner))];
   return {
     scripts: renderScripts(content.scripts, version, packageVersion),
     pipelines: renderPipelines(
       content.pipelines,
       content.scripts.map((s) => s.name),
-      { version, packageVersion, ecsVersion: EcsVersion, tunables: { ...tunables }, flavor },
+      { version, packageVersion, ecsVersion: EcsVersion, tunables: { ...tunables }, flavor, customPrefix },
     ),
+    customPipelines: sources.map((source) => ({ id: customPipelineId(source, customPrefix), source, body: customPipelineBody(source) })),
   };
 }

@@ -34,6 +34,24 @@ export interface RenderContext {
   tunables: Readonly<Record<string, unknown>>;
   /** OpenSearch 2.x pipelines refuse `_meta`: there the marker goes into the description. */
   flavor: 'elasticsearch' | 'opensearch';
+  /** Prefix of the `@custom` pipeline names (tests keep theirs apart from a user's). */
+  customPrefix?: string;
+}
+
+/**
+ * The user's own pipeline per source, called at the end of the source's entry pipeline. Its name
+ * carries no version, so that it survives upgrades; the deployer creates it empty and never
+ * touches it again (OpenSearch's pipeline processor has no `ignore_missing_pipeline`, so it must exist).
+ */
+export function customPipelineId(source: string, prefix = ''): string {
+  return `${prefix}logs-${PRODUCT}.${source}@custom`;
+}
+
+export function customPipelineBody(source: string): Record<string, unknown> {
+  return {
+    description: `Your own processors for ${PRODUCT}.${source} events: runs after cryptochannel's pipeline and is never overwritten by an upgrade.`,
+    processors: [],
+  };
 }
 
 const MARKER = /\s*\[managed_by: cryptochannel[^\]]*\]$/;
@@ -127,6 +145,7 @@ export function wrapEntryPipeline(
   self: string,
   deadletterScript: string,
   ecsVersion: string,
+  customPipeline: string = customPipelineId(source),
 ): Record<string, unknown> {
   const processors = body.processors as unknown[];
   return {
@@ -134,6 +153,7 @@ export function wrapEntryPipeline(
     processors: [
       { set: { tag: 'ingested', field: 'event.ingested', value: '{{{_ingest.timestamp}}}' } },
       ...processors,
+      { pipeline: { tag: 'custom', name: customPipeline } },
       { set: { tag: 'ecs_version', field: 'ecs.version', value: ecsVersion } },
       { set: { tag: 'dataset', field: 'event.dataset', value: `${PRODUCT}.${source}` } },
       {
@@ -176,7 +196,7 @@ export function renderPipelines(pipelines: PipelineContent[], scripts: string[],
       throw new ContentError(p.file, 'an entry pipeline has no on_failure of its own: the renderer adds the dead-letter routing');
     }
     let body = renderValue(p.body, resolve) as Record<string, unknown>;
-    if (p.owner !== SHARED && p.name === 'default') body = wrapEntryPipeline(p.owner, body, resolve.self, resolve.script('deadletter'), ctx.ecsVersion);
+    if (p.owner !== SHARED && p.name === 'default') body = wrapEntryPipeline(p.owner, body, resolve.self, resolve.script('deadletter'), ctx.ecsVersion, customPipelineId(p.owner, ctx.customPrefix));
     if (ctx.flavor === 'elasticsearch') body = translateForElasticsearch(body);
     return { id: resolve.self, owner: p.owner, name: p.name, body: stampPipeline(body, managedMeta(body, ctx.packageVersion), ctx.flavor) };
   });

@@ -77,7 +77,7 @@ export async function runPipelineTests(client: ClusterClient, content: Content, 
   const sources = (options.sources?.length ? options.sources : SOURCES.filter((s) => content.pipelines.some((p) => p.owner === s))) as string[];
   // Only the sources under test (and what they share): one source's broken content must not fail another's tests.
   const scoped = { ...content, pipelines: content.pipelines.filter((p) => p.owner === SHARED || sources.includes(p.owner)) };
-  const rendered = renderIngest(scoped, version, 'test', client.flavor);
+  const rendered = renderIngest(scoped, version, 'test', client.flavor, scoped.tunables, `cctest-${id}-`);
   const installed: Installed = { scripts: [], pipelines: [], templates: [], streams: [] };
   const results: CaseResult[] = [];
 
@@ -85,6 +85,10 @@ export async function runPipelineTests(client: ClusterClient, content: Content, 
     for (const script of rendered.scripts) {
       await putStoredScript(client, script.id, script.body.script.source);
       installed.scripts.push(script.id);
+    }
+    for (const custom of rendered.customPipelines) {
+      await putPipeline(client, custom.id, custom.body);
+      installed.pipelines.push(custom.id);
     }
     for (const pipeline of rendered.pipelines) {
       await putPipeline(client, pipeline.id, pipeline.body);

@@ -43,7 +43,11 @@ export class SimulatedPipelines {
   ) {}
 
   async install(): Promise<void> {
-    const rendered = renderIngest(this.content, this.version, 'test', this.client.flavor);
+    const rendered = renderIngest(this.content, this.version, 'test', this.client.flavor, this.content.tunables, `${this.version}-`);
+    for (const c of rendered.customPipelines) {
+      await putPipeline(this.client, c.id, c.body);
+      this.installed.pipelines.push(c.id);
+    }
     for (const s of rendered.scripts) {
       await putStoredScript(this.client, s.id, s.body.script.source);
       this.installed.scripts.push(s.id);

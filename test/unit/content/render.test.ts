@@ -34,7 +34,7 @@ describe('rendering pipelines', () => {
     );
     const entry = rendered.find((p) => p.name === 'default')!.body;
     const processors = entry.processors as Array<Record<string, any>>;
-    expect(processors.map((p) => p.pipeline?.name).filter(Boolean)).toEqual(['logs-cryptochannel.zeek-1.2.3-ssl', 'logs-cryptochannel-1.2.3-tls']);
+    expect(processors.map((p) => p.pipeline?.name).filter(Boolean)).toEqual(['logs-cryptochannel.zeek-1.2.3-ssl', 'logs-cryptochannel-1.2.3-tls', 'logs-cryptochannel.zeek@custom']);
     const script = processors.find((p) => p.script?.id === 'cryptochannel-1.2.3-entropy')!;
     expect(script.script.params).toEqual({ ports: [443, 853], label: 'n=x' });
     expect((rendered.find((p) => p.name === 'ssl')!.body.processors as any[])[0].set.value).toBe('logs-cryptochannel.zeek-1.2.3-ssl');
