@@ -5,6 +5,10 @@ import { engineCommand } from './commands/engine';
 import { testCommand } from './commands/test';
 import { ingestCommand } from './commands/ingest';
 import { validateCommand } from './commands/validate';
+import { planCommand } from './commands/plan';
+import { applyCommand } from './commands/apply';
+import { statusCommand } from './commands/status';
+import { uninstallCommand } from './commands/uninstall';
 
 
 export function buildProgram(): Command {
@@ -24,6 +28,10 @@ export function buildProgram(): Command {
   program.addCommand(engineCommand());
   program.addCommand(checkCommand());
   program.addCommand(validateCommand());
+  program.addCommand(planCommand());
+  program.addCommand(applyCommand());
+  program.addCommand(statusCommand());
+  program.addCommand(uninstallCommand());
   program.addCommand(ingestCommand());
   program.addCommand(testCommand());
   overrideExits(program);

@@ -12,6 +12,7 @@ export * from './pipelines';
 export * from './scripts';
 export * from './sources';
 export * from './templates';
+export * from './threat-intel';
 export * from './tunables';
 
 export interface Content {

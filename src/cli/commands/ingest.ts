@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { ensureIngestAssets } from '../../apply/ingest-assets';
+import { ensureInstalled } from '../../apply/deploy';
 import { connect, connectionWarnings, normaliseConnection } from '../../cluster';
 import { loadContent, SOURCES, validateNamespace, dataStreamName } from '../../content';
 import { detectFileFormat, FORMATS, readRecords, type InputFormat } from '../../ingest/readers';
@@ -58,7 +58,8 @@ export function ingestCommand(): Command {
       for (const warning of connectionWarnings(normaliseConnection(options))) ctx.out.warn(warning);
       const client = await connect(options);
       try {
-        const assets = await ensureIngestAssets(client, loadContent(), PACKAGE_VERSION);
+        const installed = await ensureInstalled({ client, content: loadContent(), packageVersion: PACKAGE_VERSION, now: new Date().toISOString() });
+        const assets = installed.results;
         const report: IngestReport = {
           source: opts.source,
           data_stream: dataStreamName(opts.source, opts.namespace),
@@ -70,10 +71,10 @@ export function ingestCommand(): Command {
           files: [],
           rejections: [],
           assets: {
-            created: assets.filter((a) => a.action === 'created').length,
-            updated: assets.filter((a) => a.action === 'updated').length,
-            unchanged: assets.filter((a) => a.action === 'unchanged').length,
-            skipped: assets.filter((a) => a.action === 'skipped').map((a) => `${a.name}: ${a.reason ?? ''}`),
+            created: assets.filter((a) => a.status === 'done' && a.action === 'create').length,
+            updated: assets.filter((a) => a.status === 'done' && a.action !== 'create').length,
+            unchanged: assets.filter((a) => a.status === 'unchanged').length,
+            skipped: assets.filter((a) => a.status === 'skipped').map((a) => `${a.name}: ${a.reason}`),
           },
         };
         const started = Date.now();

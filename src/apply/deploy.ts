@@ -1,0 +1,167 @@
+/**
+ * plan / apply / status / uninstall: observe the cluster, plan as data (src/plan), then carry the plan
+ * out wave by wave with a result per item. Commands call these and print what they return.
+ */
+import { ClusterError, type ClusterClient } from '../cluster';
+import { validateTunables, type Content, type Tunables } from '../content';
+import { engineAssets, TUNABLES_DOC_ID, TUNABLES_INDEX } from '../plan/desired';
+import { makePlan, makeUninstallPlan } from '../plan/plan';
+import { mergeTunables, isTunablesDocument } from '../plan/tunables-merge';
+import type { DesiredAsset, ObservedAsset, Plan, PlanItem } from '../plan/types';
+import { applyEngineItem } from './engine-apply';
+import { observeEngine, type EngineState } from './engine-state';
+
+export interface DeployContext {
+  client: ClusterClient;
+  content: Content;
+  packageVersion: string;
+  /** ISO time stamped on documents this run creates. */
+  now: string;
+  force?: boolean;
+}
+
+export interface PlannedDeployment {
+  plan: Plan;
+  state: EngineState;
+}
+
+/** The live tunables, validated: pipelines are rendered with them, so a tuning reaches ingest too. */
+export async function readLiveTunables(client: ClusterClient, content: Content): Promise<{ tunables?: Tunables; document?: unknown }> {
+  const res = await client.request<{ _source?: unknown }>({ method: 'GET', path: `/${TUNABLES_INDEX}/_doc/${TUNABLES_DOC_ID}`, ignore: [404] });
+  if (res.status === 404 || !isTunablesDocument(res.body._source)) return {};
+  // A newer version may know tunables the live document lacks: render with them filled from the defaults.
+  const merged = mergeTunables(res.body._source, { tunables: content.tunables, revision: 0, package_version: '', updated_at: '', updated_by: '' });
+  const doc = merged.document as { tunables: unknown };
+  return { tunables: validateTunables(content.roots.integration, doc.tunables), document: res.body._source };
+}
+
+export async function desiredAssets(ctx: DeployContext): Promise<DesiredAsset[]> {
+  const live = await readLiveTunables(ctx.client, ctx.content);
+  return engineAssets(ctx.content, { flavor: ctx.client.flavor, packageVersion: ctx.packageVersion, tunables: live.tunables, now: ctx.now });
+}
+
+export async function planDeployment(ctx: DeployContext): Promise<PlannedDeployment> {
+  const desired = await desiredAssets(ctx);
+  const state = await observeEngine(ctx.client, desired, ctx.content.scripts.map((s) => s.name));
+  const plan = makePlan(desired, state.assets, { flavor: ctx.client.flavor, packageVersion: ctx.packageVersion, force: ctx.force, unsupported: state.unsupported });
+  return { plan, state };
+}
+
+export interface ItemResult {
+  kind: PlanItem['kind'];
+  name: string;
+  action: PlanItem['action'];
+  status: 'done' | 'unchanged' | 'skipped' | 'failed' | 'refused';
+  reason: string;
+  error?: Record<string, unknown>;
+}
+
+export interface ApplyReport {
+  packageVersion: string;
+  flavor: string;
+  dryRun: boolean;
+  results: ItemResult[];
+  changed: number;
+  failed: number;
+  refused: number;
+}
+
+function describeError(err: unknown): Record<string, unknown> {
+  if (err instanceof ClusterError) return err.toJSON();
+  return { message: err instanceof Error ? err.message : String(err) };
+}
+
+/**
+ * Runs a plan. With any conflict nothing is changed: a half-applied install on a cluster that holds
+ * someone else's assets would be worse than none.
+ */
+export async function applyPlan(
+  ctx: DeployContext,
+  planned: PlannedDeployment,
+  options: { dryRun?: boolean; onItem?: (r: ItemResult) => void } = {},
+): Promise<ApplyReport> {
+  const { plan, state } = planned;
+  const results: ItemResult[] = [];
+  const conflicts = plan.waves.flatMap((w) => w.items).filter((i) => i.action === 'conflict');
+  const report = (): ApplyReport => ({
+    packageVersion: plan.packageVersion,
+    flavor: plan.flavor,
+    dryRun: options.dryRun === true,
+    results,
+    changed: results.filter((r) => r.status === 'done').length,
+    failed: results.filter((r) => r.status === 'failed').length,
+    refused: results.filter((r) => r.status === 'refused').length,
+  });
+  const record = (r: ItemResult) => {
+    results.push(r);
+    options.onItem?.(r);
+  };
+  for (const wave of plan.waves) {
+    for (const item of wave.items) {
+      const base = { kind: item.kind, name: item.name, action: item.action, reason: item.reason };
+      if (item.action === 'noop') record({ ...base, status: 'unchanged' });
+      else if (item.action === 'skip') record({ ...base, status: 'skipped' });
+      else if (item.action === 'conflict') record({ ...base, status: 'refused' });
+      else if (conflicts.length || options.dryRun) record({ ...base, status: 'skipped', reason: options.dryRun ? `${item.reason} (dry run)` : `${item.reason} (not applied: the plan has conflicts)` });
+      else {
+        try {
+          if (item.target === 'engine') await applyEngineItem(ctx.client, item, state, plan.packageVersion);
+          else throw new Error('Kibana assets need --kibana-url');
+          record({ ...base, status: 'done' });
+        } catch (err) {
+          record({ ...base, status: 'failed', error: describeError(err) });
+        }
+      }
+    }
+  }
+  return report();
+}
+
+export interface StatusReport {
+  packageVersion: string;
+  flavor: string;
+  installed: Array<{ kind: string; name: string; package_version?: string }>;
+  userOwned: Array<{ kind: string; name: string }>;
+  pending: Record<string, number>;
+  upToDate: boolean;
+}
+
+/** What is installed (ours only), what is the user's, and whether `apply` has anything left to do. */
+export async function deploymentStatus(ctx: DeployContext): Promise<StatusReport> {
+  const { plan, state } = await planDeployment(ctx);
+  const ours = state.assets.filter((a) => a.meta?.managed_by === 'cryptochannel');
+  const pending = { ...plan.summary };
+  return {
+    packageVersion: ctx.packageVersion,
+    flavor: ctx.client.flavor,
+    installed: ours.map((a) => ({ kind: a.kind, name: a.name, package_version: a.meta?.package_version })),
+    userOwned: state.assets.filter((a) => a.kind === 'custom_pipeline' || a.kind === 'tunables').map((a) => ({ kind: a.kind, name: a.name })),
+    pending,
+    upToDate: pending.create + pending.update + pending.delete + pending.conflict === 0,
+  };
+}
+
+export async function planUninstall(ctx: DeployContext, purge: boolean): Promise<PlannedDeployment> {
+  const state = await observeEngine(ctx.client, [], ctx.content.scripts.map((s) => s.name));
+  const ours = state.assets.filter((a) => a.meta?.managed_by === 'cryptochannel');
+  const userOwned: ObservedAsset[] = state.assets.filter((a) => a.kind === 'custom_pipeline' || a.kind === 'tunables');
+  return { plan: makeUninstallPlan(ours, userOwned, { flavor: ctx.client.flavor, packageVersion: ctx.packageVersion, purge }), state };
+}
+
+/**
+ * What `ingest` and the demo stand on: install or upgrade what the plan says, refusing (with the
+ * conflicting names) rather than taking over foreign assets.
+ */
+export async function ensureInstalled(ctx: DeployContext): Promise<ApplyReport> {
+  const planned = await planDeployment(ctx);
+  const conflicts = planned.plan.waves.flatMap((w) => w.items).filter((i) => i.action === 'conflict');
+  if (conflicts.length) {
+    throw new Error(`the cluster holds assets with cryptochannel's names that are not cryptochannel's: ${conflicts.map((c) => `${c.kind} ${c.name}`).join(', ')} (see cryptochannel plan; apply --force takes them over)`);
+  }
+  const report = await applyPlan(ctx, planned);
+  if (report.failed) {
+    const first = report.results.find((r) => r.status === 'failed')!;
+    throw new Error(`installing ${first.kind} ${first.name} failed: ${String(first.error?.message ?? '')} (${report.failed} item(s) failed; see cryptochannel apply)`);
+  }
+  return report;
+}

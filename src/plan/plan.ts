@@ -1,0 +1,104 @@
+/**
+ * Planning: desired assets × observed state → ordered waves of decisions. Pure: the same inputs give
+ * the same plan, so `plan` shows exactly what `apply` will do and tests need no cluster.
+ */
+import { mergeTunables } from './tunables-merge';
+import { WAVES, type Action, type AssetKind, type DesiredAsset, type ObservedAsset, type Plan, type PlanItem, type PlanWave } from './types';
+
+export interface PlanOptions {
+  flavor: 'elasticsearch' | 'opensearch';
+  packageVersion: string;
+  /** Take over assets that exist but are not ours. */
+  force?: boolean;
+  /** Kinds this cluster cannot take (no Kibana configured, no ML, no alerting plugin), with why. */
+  unsupported?: Partial<Record<AssetKind, string>>;
+}
+
+const key = (kind: string, name: string) => `${kind}\u0000${name}`;
+
+/** Kinds whose installed names carry the package version: an upgrade leaves the old ones behind. */
+const VERSIONED: readonly AssetKind[] = ['pipeline', 'stored_script'];
+
+function decide(want: DesiredAsset, have: ObservedAsset | undefined, options: PlanOptions): PlanItem {
+  const base = { kind: want.kind, name: want.name, target: want.target };
+  const unsupported = options.unsupported?.[want.kind];
+  if (unsupported) return { ...base, action: 'skip', reason: unsupported };
+  if (!have) return { ...base, action: 'create', reason: 'missing', body: want.body };
+
+  if (want.userOwned) {
+    if (want.kind === 'tunables') {
+      const merged = mergeTunables(have.body, want.body);
+      if (merged.added.length === 0) return { ...base, action: 'noop', reason: 'the live tunables are yours: kept as they are' };
+      return { ...base, action: 'update', reason: `adds new tunables ${merged.added.join(', ')}; keeps your values`, body: merged.document };
+    }
+    return { ...base, action: 'noop', reason: 'yours once created: never overwritten' };
+  }
+
+  const ours = have.meta?.managed_by === 'cryptochannel' || have.sha256 !== undefined;
+  if (!ours) {
+    if (options.force) return { ...base, action: 'update', reason: 'exists and is not ours: taken over (--force)', body: want.body };
+    return { ...base, action: 'conflict', reason: 'exists and is not managed by cryptochannel (use --force to take it over)' };
+  }
+  const installed = have.meta?.content_sha256 ?? have.sha256;
+  if (installed === want.sha256) return { ...base, action: 'noop', reason: 'up to date' };
+  const from = have.meta?.package_version ? ` (installed by ${have.meta.package_version})` : '';
+  return { ...base, action: 'update', reason: `content changed${from}`, body: want.body };
+}
+
+function summarise(waves: PlanWave[]): Record<Action, number> {
+  const summary: Record<Action, number> = { create: 0, update: 0, noop: 0, conflict: 0, delete: 0, skip: 0 };
+  for (const wave of waves) for (const item of wave.items) summary[item.action] += 1;
+  return summary;
+}
+
+export function makePlan(desired: DesiredAsset[], observed: ObservedAsset[], options: PlanOptions): Plan {
+  const seen = new Map(observed.map((o) => [key(o.kind, o.name), o]));
+  const wanted = new Set(desired.map((d) => key(d.kind, d.name)));
+  const waves: PlanWave[] = [];
+  for (const wave of WAVES) {
+    const items = desired.filter((d) => d.kind === wave).map((d) => decide(d, seen.get(key(d.kind, d.name)), options));
+    if (items.length) waves.push({ wave, items });
+  }
+  // What an earlier version installed under its own versioned names, once nothing uses it: pipelines
+  // before the scripts they call. Only ours, and only after every wave above has switched over.
+  const cleanup: PlanItem[] = [];
+  for (const kind of VERSIONED) {
+    for (const o of observed) {
+      if (o.kind !== kind || wanted.has(key(o.kind, o.name))) continue;
+      if (o.meta?.managed_by !== 'cryptochannel') continue;
+      if (o.meta.package_version === options.packageVersion) continue;
+      cleanup.push({ kind, name: o.name, target: o.target, action: 'delete', reason: `left by ${o.meta.package_version}, superseded by ${options.packageVersion}` });
+    }
+  }
+  if (cleanup.length) waves.push({ wave: 'cleanup', items: cleanup });
+  return { flavor: options.flavor, packageVersion: options.packageVersion, waves, summary: summarise(waves) };
+}
+
+export interface UninstallOptions {
+  flavor: 'elasticsearch' | 'opensearch';
+  packageVersion: string;
+  /** Also remove what became the user's: the live tunables and the @custom pipelines. */
+  purge?: boolean;
+}
+
+/**
+ * Removes only what carries our stamp, in reverse install order (pipelines before the scripts they
+ * call, index templates before their component templates). Data streams and their data stay.
+ */
+export function makeUninstallPlan(observed: ObservedAsset[], userOwned: ObservedAsset[], options: UninstallOptions): Plan {
+  const waves: PlanWave[] = [];
+  for (const wave of [...WAVES].reverse()) {
+    const items: PlanItem[] = observed
+      .filter((o) => o.kind === wave && o.meta?.managed_by === 'cryptochannel')
+      .map((o) => ({ kind: o.kind, name: o.name, target: o.target, action: 'delete' as const, reason: `installed by cryptochannel ${o.meta!.package_version}` }));
+    for (const o of userOwned.filter((u) => u.kind === wave)) {
+      items.push(
+        options.purge
+          ? { kind: o.kind, name: o.name, target: o.target, action: 'delete', reason: 'yours, removed because of --purge' }
+          : { kind: o.kind, name: o.name, target: o.target, action: 'noop', reason: 'yours: kept (use --purge to remove it)' },
+      );
+    }
+    if (items.length) waves.push({ wave, items });
+  }
+  return { flavor: options.flavor, packageVersion: options.packageVersion, waves, summary: summarise(waves) };
+}
