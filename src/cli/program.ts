@@ -9,6 +9,7 @@ import { planCommand } from './commands/plan';
 import { applyCommand } from './commands/apply';
 import { statusCommand } from './commands/status';
 import { uninstallCommand } from './commands/uninstall';
+import { tuneCommand } from './commands/tune';
 
 
 export function buildProgram(): Command {
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   program.addCommand(applyCommand());
   program.addCommand(statusCommand());
   program.addCommand(uninstallCommand());
+  program.addCommand(tuneCommand());
   program.addCommand(ingestCommand());
   program.addCommand(testCommand());
   overrideExits(program);
