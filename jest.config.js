@@ -22,4 +22,7 @@ module.exports = {
     },
   ],
   testTimeout: 120000,
+  // One file at a time: the deployer test installs and uninstalls under the real names that the
+  // ingest tests install through too; on a machine with more cores they would race.
+  maxWorkers: 1,
 };

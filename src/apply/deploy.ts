@@ -5,7 +5,7 @@
 import { ClusterError, type ClusterClient } from '../cluster';
 import { validateTunables, type Content, type Tunables } from '../content';
 import { engineAssets, TUNABLES_DOC_ID, TUNABLES_INDEX } from '../plan/desired';
-import { makePlan, makeUninstallPlan } from '../plan/plan';
+import { makePlan, makeUninstallPlan, TEST_PACKAGE_VERSION } from '../plan/plan';
 import { mergeTunables, isTunablesDocument } from '../plan/tunables-merge';
 import type { DesiredAsset, ObservedAsset, Plan, PlanItem } from '../plan/types';
 import { applyEngineItem } from './engine-apply';
@@ -129,7 +129,7 @@ export interface StatusReport {
 /** What is installed (ours only), what is the user's, and whether `apply` has anything left to do. */
 export async function deploymentStatus(ctx: DeployContext): Promise<StatusReport> {
   const { plan, state } = await planDeployment(ctx);
-  const ours = state.assets.filter((a) => a.meta?.managed_by === 'cryptochannel');
+  const ours = state.assets.filter((a) => a.meta?.managed_by === 'cryptochannel' && a.meta.package_version !== TEST_PACKAGE_VERSION);
   const pending = { ...plan.summary };
   return {
     packageVersion: ctx.packageVersion,
@@ -143,7 +143,7 @@ export async function deploymentStatus(ctx: DeployContext): Promise<StatusReport
 
 export async function planUninstall(ctx: DeployContext, purge: boolean): Promise<PlannedDeployment> {
   const state = await observeEngine(ctx.client, [], ctx.content.scripts.map((s) => s.name));
-  const ours = state.assets.filter((a) => a.meta?.managed_by === 'cryptochannel');
+  const ours = state.assets.filter((a) => a.meta?.managed_by === 'cryptochannel' && a.meta.package_version !== TEST_PACKAGE_VERSION);
   const userOwned: ObservedAsset[] = state.assets.filter((a) => a.kind === 'custom_pipeline' || a.kind === 'tunables');
   return { plan: makeUninstallPlan(ours, userOwned, { flavor: ctx.client.flavor, packageVersion: ctx.packageVersion, purge }), state };
 }

@@ -6,6 +6,7 @@
 import type { ClusterClient } from '../cluster';
 import { customPipelineId, pipelineMeta, sha256, SOURCES, THREAT_INTEL_INDEX, type ManagedMeta } from '../content';
 import { TUNABLES_DOC_ID, TUNABLES_INDEX } from '../plan/desired';
+import { TEST_PACKAGE_VERSION } from '../plan/plan';
 import type { AssetKind, ObservedAsset } from '../plan/types';
 
 const MARKER = /\[managed_by: (cryptochannel), package_version: ([^,]+), content_sha256: ([0-9a-f]+)\]$/;
@@ -33,7 +34,8 @@ export interface EngineState {
 async function templates(client: ClusterClient, kind: 'component_template' | 'index_template', wanted: Set<string>): Promise<ObservedAsset[]> {
   const path = kind === 'component_template' ? '/_component_template' : '/_index_template';
   const listKey = kind === 'component_template' ? 'component_templates' : 'index_templates';
-  const { body } = await client.request<Record<string, Array<Record<string, unknown>>>>({ method: 'GET', path });
+  // An engine with none of a kind answers 404 rather than an empty list.
+  const { body } = await client.request<Record<string, Array<Record<string, unknown>>>>({ method: 'GET', path, ignore: [404] });
   const out: ObservedAsset[] = [];
   for (const entry of body[listKey] ?? []) {
     const name = entry.name as string;
@@ -45,8 +47,8 @@ async function templates(client: ClusterClient, kind: 'component_template' | 'in
 
 async function lifecyclePolicies(client: ClusterClient, wanted: Set<string>, state: EngineState): Promise<ObservedAsset[]> {
   if (client.flavor === 'elasticsearch') {
-    const { body } = await client.request<Record<string, { policy?: { _meta?: unknown } }>>({ method: 'GET', path: '/_ilm/policy' });
-    return Object.entries(body)
+    const res = await client.request<Record<string, { policy?: { _meta?: unknown } }>>({ method: 'GET', path: '/_ilm/policy', ignore: [404] });
+    return Object.entries(res.status === 404 ? {} : res.body)
       .map(([name, p]) => ({ kind: 'lifecycle_policy' as const, name, target: 'engine' as const, meta: ourMeta(p.policy?._meta) }))
       .filter((o) => o.meta || wanted.has(o.name));
   }
@@ -81,13 +83,16 @@ async function storedScripts(client: ClusterClient, scriptNames: string[], wante
     const m = ours.exec(id);
     if (!m && !wanted.has(id)) continue;
     const hash = sha256(script.source);
-    out.push({ kind: 'stored_script', name: id, target: 'engine', sha256: hash, meta: m ? { managed_by: 'cryptochannel', package_version: m[1]!, content_sha256: hash } : undefined });
+    // Test runs install scripts under `test-<id>` / `corpus-<id>` versions: stamp them as the tests' own.
+    const version = m ? (/^(test|corpus)-/.test(m[1]!) ? TEST_PACKAGE_VERSION : m[1]!) : undefined;
+    out.push({ kind: 'stored_script', name: id, target: 'engine', sha256: hash, meta: version ? { managed_by: 'cryptochannel', package_version: version, content_sha256: hash } : undefined });
   }
   return out;
 }
 
 async function pipelines(client: ClusterClient, wanted: Set<string>): Promise<ObservedAsset[]> {
-  const { body } = await client.request<Record<string, Record<string, unknown>>>({ method: 'GET', path: '/_ingest/pipeline' });
+  const res = await client.request<Record<string, Record<string, unknown>>>({ method: 'GET', path: '/_ingest/pipeline', ignore: [404] });
+  const body = res.status === 404 ? {} : res.body;
   const customs = new Set(SOURCES.map((s) => customPipelineId(s)));
   const out: ObservedAsset[] = [];
   for (const [id, pipeline] of Object.entries(body)) {

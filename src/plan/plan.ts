@@ -16,6 +16,14 @@ export interface PlanOptions {
 
 const key = (kind: string, name: string) => `${kind}\u0000${name}`;
 
+/**
+ * Golden and corpus test runs install under their own prefixed names with the package version
+ * `test`, and remove them themselves: neither an upgrade's cleanup nor uninstall may touch them
+ * while such a run is in flight.
+ */
+export const TEST_PACKAGE_VERSION = 'test';
+const managedHere = (o: ObservedAsset) => o.meta?.managed_by === 'cryptochannel' && o.meta.package_version !== TEST_PACKAGE_VERSION;
+
 /** Kinds whose installed names carry the package version: an upgrade leaves the old ones behind. */
 const VERSIONED: readonly AssetKind[] = ['pipeline', 'stored_script'];
 
@@ -65,9 +73,8 @@ export function makePlan(desired: DesiredAsset[], observed: ObservedAsset[], opt
   for (const kind of VERSIONED) {
     for (const o of observed) {
       if (o.kind !== kind || wanted.has(key(o.kind, o.name))) continue;
-      if (o.meta?.managed_by !== 'cryptochannel') continue;
-      if (o.meta.package_version === options.packageVersion) continue;
-      cleanup.push({ kind, name: o.name, target: o.target, action: 'delete', reason: `left by ${o.meta.package_version}, superseded by ${options.packageVersion}` });
+      if (!managedHere(o) || o.meta!.package_version === options.packageVersion) continue;
+      cleanup.push({ kind, name: o.name, target: o.target, action: 'delete', reason: `left by ${o.meta!.package_version}, superseded by ${options.packageVersion}` });
     }
   }
   if (cleanup.length) waves.push({ wave: 'cleanup', items: cleanup });
@@ -89,7 +96,7 @@ export function makeUninstallPlan(observed: ObservedAsset[], userOwned: Observed
   const waves: PlanWave[] = [];
   for (const wave of [...WAVES].reverse()) {
     const items: PlanItem[] = observed
-      .filter((o) => o.kind === wave && o.meta?.managed_by === 'cryptochannel')
+      .filter((o) => o.kind === wave && managedHere(o))
       .map((o) => ({ kind: o.kind, name: o.name, target: o.target, action: 'delete' as const, reason: `installed by cryptochannel ${o.meta!.package_version}` }));
     for (const o of userOwned.filter((u) => u.kind === wave)) {
       items.push(
