@@ -5,3 +5,4 @@ export * from './connect';
 export * from './api';
 export * from './capabilities';
 export { shouldRetry, type RetryEvent } from './retry';
+export * from './kibana';
