@@ -3,7 +3,7 @@
  * threat-intel seed and the tunables document are documents in their own indices.
  */
 import { bulk, type ClusterClient } from '../cluster';
-import { managedMeta, THREAT_INTEL_INDEX, THREAT_INTEL_MAPPINGS, type ThreatIntelSeed } from '../content';
+import { managedMeta, THREAT_INTEL_INDEX, THREAT_INTEL_MAPPINGS, type IntelDocument, type ThreatIntelSeed } from '../content';
 import { TUNABLES_DOC_ID, TUNABLES_INDEX } from '../plan/desired';
 import type { PlanItem } from '../plan/types';
 import type { EngineState } from './engine-state';
@@ -21,14 +21,25 @@ async function ensureIndex(client: ClusterClient, index: string, mappings: unkno
   }
 }
 
-async function loadIntel(client: ClusterClient, seed: ThreatIntelSeed, packageVersion: string): Promise<void> {
+/**
+ * Indexes indicator documents by their deterministic ids (`ja3:<md5>`, `cert_sha1:<SHA1>`): loading
+ * a list twice, or a newer copy of it, updates in place and never duplicates.
+ */
+export async function indexIndicators(client: ClusterClient, documents: IntelDocument[]): Promise<number> {
   await ensureIndex(client, THREAT_INTEL_INDEX, THREAT_INTEL_MAPPINGS);
-  const result = await bulk(
-    client,
-    seed.documents.map((d) => ({ action: { index: { _index: THREAT_INTEL_INDEX, _id: d._id } }, document: d.doc })),
-  );
-  const failed = result.items.filter((i) => Object.values(i)[0]?.error);
-  if (failed.length) throw new Error(`${failed.length} threat-intel documents were refused: ${JSON.stringify(Object.values(failed[0]!)[0]?.error)}`);
+  let indexed = 0;
+  for (let i = 0; i < documents.length; i += 1000) {
+    const batch = documents.slice(i, i + 1000);
+    const result = await bulk(client, batch.map((d) => ({ action: { index: { _index: THREAT_INTEL_INDEX, _id: d._id } }, document: d.doc })), { refresh: 'wait_for' });
+    const failed = result.items.filter((item) => Object.values(item)[0]?.error);
+    if (failed.length) throw new Error(`${failed.length} threat-intel documents were refused: ${JSON.stringify(Object.values(failed[0]!)[0]?.error)}`);
+    indexed += batch.length;
+  }
+  return indexed;
+}
+
+async function loadIntel(client: ClusterClient, seed: ThreatIntelSeed, packageVersion: string): Promise<void> {
+  await indexIndicators(client, seed.documents);
   // The seed marker: which seed (by hash) a version loaded. Documents a user added stay as they are.
   await client.request({
     method: 'PUT',

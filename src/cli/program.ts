@@ -10,6 +10,7 @@ import { applyCommand } from './commands/apply';
 import { statusCommand } from './commands/status';
 import { uninstallCommand } from './commands/uninstall';
 import { tuneCommand } from './commands/tune';
+import { intelCommand } from './commands/intel';
 
 
 export function buildProgram(): Command {
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   program.addCommand(statusCommand());
   program.addCommand(uninstallCommand());
   program.addCommand(tuneCommand());
+  program.addCommand(intelCommand());
   program.addCommand(ingestCommand());
   program.addCommand(testCommand());
   overrideExits(program);

@@ -55,10 +55,18 @@ export function parseIntelList(file: string, text: string): IntelDocument[] {
   const format = FORMATS.find((f) => lines.some((l) => f.header.test(l)));
   if (!format) throw new ContentError(file, 'not a known threat-intel list: expected the column header of an abuse.ch SSLBL JA3 or certificate list');
   const docs: IntelDocument[] = [];
+  const byId = new Map<string, IntelDocument>();
   lines.forEach((line, i) => {
     if (!line.trim() || line.startsWith('#')) return;
     const parsed = format.row(line.split(',').map((c) => c.trim()));
     if (!parsed) throw new ContentError(file, `line ${i + 1}: not a ${format.kind} row: ${line.slice(0, 120)}`);
+    // A value listed twice (abuse.ch re-lists a certificate under another family): one indicator, both reasons.
+    const seen = byId.get(`${format.kind}:${parsed.value}`);
+    if (seen) {
+      const intel = (seen.doc.cryptochannel as { intel: { reason: string } }).intel;
+      if (!intel.reason.split('; ').includes(parsed.reason)) intel.reason = `${intel.reason}; ${parsed.reason}`;
+      return;
+    }
     const first = isoTime(parsed.first);
     const last = isoTime(parsed.last);
     docs.push({
@@ -78,6 +86,7 @@ export function parseIntelList(file: string, text: string): IntelDocument[] {
         cryptochannel: { intel: { kind: format.kind, value: parsed.value, list: format.list, reason: parsed.reason, file: path.basename(file) } },
       },
     });
+    byId.set(docs[docs.length - 1]!._id, docs[docs.length - 1]!);
   });
   return docs;
 }
