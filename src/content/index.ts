@@ -13,6 +13,14 @@ export * from './scripts';
 export * from './sources';
 export * from './templates';
 export * from './threat-intel';
+export * from './rules';
+export * from './rule-lock';
+export * from './kibana-rule-schema';
+export * from './ml-jobs';
+export * from './opensearch-content';
+export * from './kibana-assets';
+export * from './exception-lists';
+export * from './detection-content';
 export * from './tunables';
 
 export interface Content {

@@ -10,16 +10,17 @@ import { loadLifecycle } from './lifecycle';
 import { loadContent, renderIngest } from './index';
 import { renderAlertsTemplates, renderDeadletterTemplate, renderSourceTemplates } from './templates';
 import { SOURCES } from './sources';
+import { checkDetectionContent, loadDetectionContent, type DetectionChecks } from './detection-content';
 
 export interface ValidationReport {
   ok: boolean;
-  checked: { pipelines: number; scripts: number; sources: number; fields: number; golden_cases: number };
+  checked: { pipelines: number; scripts: number; sources: number; fields: number; golden_cases: number } & Partial<DetectionChecks['counts']>;
   problems: string[];
 }
 
 export function validateContent(roots: ContentRoots = defaultRoots()): ValidationReport {
   const problems: string[] = [];
-  const checked = { pipelines: 0, scripts: 0, sources: 0, fields: 0, golden_cases: 0 };
+  const checked: ValidationReport['checked'] = { pipelines: 0, scripts: 0, sources: 0, fields: 0, golden_cases: 0 };
   try {
     const content = loadContent(roots);
     checked.pipelines = content.pipelines.length;
@@ -45,6 +46,9 @@ export function validateContent(roots: ContentRoots = defaultRoots()): Validatio
       if (inputs.length === 0) problems.push(`${source}: no golden test case in ${path.relative(path.dirname(roots.pipelines), dir)}`);
       for (const input of inputs) if (!existsSync(`${input}-expected.json`)) problems.push(`${path.relative(path.dirname(roots.pipelines), input)}: no -expected.json (run cryptochannel test pipelines --generate and review it)`);
     }
+    const detection = checkDetectionContent(roots, loadDetectionContent(roots), content.fields, content.tunables);
+    Object.assign(checked, detection.counts);
+    problems.push(...detection.problems);
   } catch (err) {
     if (err instanceof ContentError) problems.push(err.message);
     else throw err;

@@ -4,7 +4,7 @@ import { contextFor } from '../context';
 
 function render(r: ValidationReport): string {
   const c = r.checked;
-  const head = `${c.sources} sources, ${c.pipelines} pipelines, ${c.scripts} stored scripts, ${c.fields} field definitions, ${c.golden_cases} golden cases`;
+  const head = `${c.sources} sources, ${c.pipelines} pipelines, ${c.scripts} stored scripts, ${c.fields} field definitions, ${c.golden_cases} golden cases; ${c.rules ?? 0} rules (Kibana schema, lock), ${c.ml_jobs ?? 0} ML jobs, ${c.monitors ?? 0} monitors, ${c.detectors ?? 0} detectors, ${c.saved_objects ?? 0} saved objects, ${c.exception_lists ?? 0} exception lists`;
   return r.ok ? `ok: ${head}` : [`${r.problems.length} problem(s) in ${head}:`, ...r.problems.map((p) => `  - ${p}`)].join('\n');
 }
 
