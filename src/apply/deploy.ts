@@ -2,13 +2,14 @@
  * plan / apply / status / uninstall: observe the cluster, plan as data (src/plan), then carry the plan
  * out wave by wave with a result per item. Commands call these and print what they return.
  */
-import { ClusterError, type ClusterClient } from '../cluster';
-import { validateTunables, type Content, type Tunables } from '../content';
-import { engineAssets, TUNABLES_DOC_ID, TUNABLES_INDEX } from '../plan/desired';
+import { ClusterError, type ClusterClient, type KibanaClient } from '../cluster';
+import { loadDetectionContent, validateTunables, type Content, type DetectionContent, type Tunables } from '../content';
+import { engineAssets, kibanaAssets, mlAssets, openSearchAssets, TUNABLES_DOC_ID, TUNABLES_INDEX } from '../plan/desired';
 import { makePlan, makeUninstallPlan, TEST_PACKAGE_VERSION } from '../plan/plan';
 import { mergeTunables, isTunablesDocument } from '../plan/tunables-merge';
-import type { DesiredAsset, ObservedAsset, Plan, PlanItem } from '../plan/types';
+import type { AssetKind, DesiredAsset, ObservedAsset, Plan, PlanItem } from '../plan/types';
 import { applyEngineItem } from './engine-apply';
+import { applyKibanaItem, observeKibana, writeManifest, type KibanaState } from './kibana-deploy';
 import { observeEngine, type EngineState } from './engine-state';
 
 export interface DeployContext {
@@ -18,11 +19,16 @@ export interface DeployContext {
   /** ISO time stamped on documents this run creates. */
   now: string;
   force?: boolean;
+  /** Loaded once per command; loaded on demand when absent. */
+  detection?: DetectionContent;
+  /** Kibana, when the user named one (--kibana-url): rules, exception lists and saved objects go there. */
+  kibana?: KibanaClient;
 }
 
 export interface PlannedDeployment {
   plan: Plan;
   state: EngineState;
+  kibanaState?: KibanaState;
 }
 
 /** The live tunables, validated: pipelines are rendered with them, so a tuning reaches ingest too. */
@@ -37,14 +43,43 @@ export async function readLiveTunables(client: ClusterClient, content: Content):
 
 export async function desiredAssets(ctx: DeployContext): Promise<DesiredAsset[]> {
   const live = await readLiveTunables(ctx.client, ctx.content);
-  return engineAssets(ctx.content, { flavor: ctx.client.flavor, packageVersion: ctx.packageVersion, tunables: live.tunables, now: ctx.now });
+  const tunables = live.tunables ?? ctx.content.tunables;
+  const detection = ctx.detection ?? loadDetectionContent(ctx.content.roots);
+  return [
+    ...engineAssets(ctx.content, { flavor: ctx.client.flavor, packageVersion: ctx.packageVersion, tunables: live.tunables, now: ctx.now }),
+    ...(ctx.client.flavor === 'elasticsearch' ? mlAssets(detection, ctx.packageVersion) : openSearchAssets(detection, ctx.packageVersion, tunables)),
+  ];
 }
 
+/** The names Kibana assets will have, known before anything is rendered (rendering rules needs the lists' ids). */
+function kibanaNames(detection: DetectionContent): Array<{ kind: AssetKind; name: string }> {
+  return [
+    ...detection.exceptionLists.map((l) => ({ kind: 'exception_list' as const, name: l.list_id })),
+    ...detection.rules.map((r) => ({ kind: 'rule' as const, name: r.rule.rule_id })),
+    ...detection.savedObjects.map((o) => ({ kind: 'saved_object' as const, name: `${o.type}/${o.id}` })),
+  ];
+}
+
+const NO_KIBANA = 'no Kibana named (--kibana-url): rules, exception lists and saved objects are not installed';
+
 export async function planDeployment(ctx: DeployContext): Promise<PlannedDeployment> {
+  const detection = (ctx.detection ??= loadDetectionContent(ctx.content.roots));
   const desired = await desiredAssets(ctx);
   const state = await observeEngine(ctx.client, desired, ctx.content.scripts.map((s) => s.name));
-  const plan = makePlan(desired, state.assets, { flavor: ctx.client.flavor, packageVersion: ctx.packageVersion, force: ctx.force, unsupported: state.unsupported });
-  return { plan, state };
+  let kibanaState: KibanaState | undefined;
+  const unsupported = { ...state.unsupported };
+  if (ctx.kibana) {
+    kibanaState = await observeKibana(ctx.kibana, ctx.client, kibanaNames(detection));
+    const live = await readLiveTunables(ctx.client, ctx.content);
+    desired.push(...kibanaAssets(detection, { packageVersion: ctx.packageVersion, tunables: live.tunables ?? ctx.content.tunables, exceptionListIds: kibanaState.listIds }));
+  } else {
+    // Shown as skipped, so that plan says why nothing of Kibana's is there.
+    desired.push(...kibanaNames(detection).map((n): DesiredAsset => ({ ...n, target: 'kibana', body: undefined, sha256: '' })));
+    unsupported.exception_list = unsupported.rule = unsupported.saved_object = NO_KIBANA;
+  }
+  const observed = [...state.assets, ...(kibanaState?.assets ?? [])];
+  const plan = makePlan(desired, observed, { flavor: ctx.client.flavor, packageVersion: ctx.packageVersion, force: ctx.force, unsupported });
+  return { plan, state, kibanaState };
 }
 
 export interface ItemResult {
@@ -106,13 +141,18 @@ export async function applyPlan(
       else {
         try {
           if (item.target === 'engine') await applyEngineItem(ctx.client, item, state, plan.packageVersion);
-          else throw new Error('Kibana assets need --kibana-url');
+          else if (ctx.kibana && planned.kibanaState) await applyKibanaItem(ctx.kibana, item, planned.kibanaState, plan.packageVersion);
+          else throw new Error(NO_KIBANA);
           record({ ...base, status: 'done' });
         } catch (err) {
           record({ ...base, status: 'failed', error: describeError(err) });
         }
       }
     }
+  }
+  // Kibana cannot hand back what it imported unchanged: remember what we imported, by content hash.
+  if (ctx.kibana && planned.kibanaState && results.some((r) => r.kind === 'saved_object' && r.status === 'done')) {
+    await writeManifest(ctx.client, ctx.kibana.space, planned.kibanaState.manifest);
   }
   return report();
 }
@@ -143,9 +183,22 @@ export async function deploymentStatus(ctx: DeployContext): Promise<StatusReport
 
 export async function planUninstall(ctx: DeployContext, purge: boolean): Promise<PlannedDeployment> {
   const state = await observeEngine(ctx.client, [], ctx.content.scripts.map((s) => s.name));
-  const ours = state.assets.filter((a) => a.meta?.managed_by === 'cryptochannel' && a.meta.package_version !== TEST_PACKAGE_VERSION);
-  const userOwned: ObservedAsset[] = state.assets.filter((a) => a.kind === 'custom_pipeline' || a.kind === 'tunables');
-  return { plan: makeUninstallPlan(ours, userOwned, { flavor: ctx.client.flavor, packageVersion: ctx.packageVersion, purge }), state };
+  const kibanaState = ctx.kibana ? await observeKibana(ctx.kibana, ctx.client, kibanaNames((ctx.detection ??= loadDetectionContent(ctx.content.roots)))) : undefined;
+  const observed = [...state.assets, ...(kibanaState?.assets ?? [])];
+  const ours = observed.filter((a) => a.meta?.managed_by === 'cryptochannel' && a.meta.package_version !== TEST_PACKAGE_VERSION);
+  const userOwned: ObservedAsset[] = observed.filter((a) => a.kind === 'custom_pipeline' || a.kind === 'tunables' || a.kind === 'exception_list');
+  const { templatesInUse, composedOf } = await templateUse(ctx.client);
+  return { plan: makeUninstallPlan(ours, userOwned, { flavor: ctx.client.flavor, packageVersion: ctx.packageVersion, purge, templatesInUse, composedOf }), state, kibanaState };
+}
+
+/** Which of our index templates data streams were created from, and what each is composed of. */
+async function templateUse(client: ClusterClient): Promise<{ templatesInUse: Record<string, string[]>; composedOf: Record<string, string[]> }> {
+  const streams = await client.request<{ data_streams?: Array<{ name: string; template: string }> }>({ method: 'GET', path: '/_data_stream/logs-cryptochannel*', ignore: [404] });
+  const templatesInUse: Record<string, string[]> = {};
+  for (const ds of streams.body.data_streams ?? []) (templatesInUse[ds.template] ??= []).push(ds.name);
+  const templates = await client.request<{ index_templates?: Array<{ name: string; index_template: { composed_of?: string[] } }> }>({ method: 'GET', path: '/_index_template', ignore: [404] });
+  const composedOf = Object.fromEntries((templates.body.index_templates ?? []).map((t) => [t.name, t.index_template.composed_of ?? []]));
+  return { templatesInUse, composedOf };
 }
 
 /**

@@ -3,7 +3,7 @@
  * threat-intel seed and the tunables document are documents in their own indices.
  */
 import { bulk, type ClusterClient } from '../cluster';
-import { managedMeta, THREAT_INTEL_INDEX, THREAT_INTEL_MAPPINGS, type IntelDocument, type ThreatIntelSeed } from '../content';
+import { managedMeta, THREAT_INTEL_INDEX, THREAT_INTEL_MAPPINGS, type IntelDocument, type RenderedMlJob, type ThreatIntelSeed } from '../content';
 import { TUNABLES_DOC_ID, TUNABLES_INDEX } from '../plan/desired';
 import type { PlanItem } from '../plan/types';
 import type { EngineState } from './engine-state';
@@ -93,7 +93,38 @@ export async function applyEngineItem(client: ClusterClient, item: PlanItem, sta
       else await client.request({ method: 'PUT', path: `/${TUNABLES_INDEX}/_doc/${TUNABLES_DOC_ID}`, query: { refresh: 'true', ...(version ?? {}) }, body: item.body });
       return;
     }
+    case 'ml_job':
+      await applyMlJob(client, item);
+      return;
+    case 'monitor':
+    case 'detector': {
+      const base = item.kind === 'monitor' ? '/_plugins/_alerting/monitors' : '/_plugins/_anomaly_detection/detectors';
+      const id = state.ids[`${item.kind}:${item.name}`];
+      if (item.action === 'delete') await client.request({ method: 'DELETE', path: `${base}/${enc(id ?? '')}` });
+      else if (create || !id) await client.request({ method: 'POST', path: base, body: item.body, idempotent: false });
+      else await client.request({ method: 'PUT', path: `${base}/${enc(id)}`, query: state.versions[`${item.kind}:${item.name}`], body: item.body });
+      return;
+    }
     default:
       throw new Error(`${item.kind} is not an engine asset`);
   }
+}
+
+/**
+ * An ML job's detectors cannot change in place: an update stops and removes the datafeed and the job,
+ * then recreates both (the model learnt so far is lost, which the plan's reason says). A new job is
+ * installed closed with its datafeed stopped: opening it is the user's decision (licence, capacity).
+ */
+async function applyMlJob(client: ClusterClient, item: PlanItem): Promise<void> {
+  const job = item.body as RenderedMlJob | undefined;
+  const jobId = job?.jobId ?? item.name;
+  const feedId = job?.datafeedId ?? `datafeed-${item.name}`;
+  if (item.action !== 'create') {
+    await client.request({ method: 'POST', path: `/_ml/datafeeds/${enc(feedId)}/_stop`, query: { force: 'true' }, ignore: [404, 409] });
+    await client.request({ method: 'DELETE', path: `/_ml/datafeeds/${enc(feedId)}`, query: { force: 'true' }, ignore: [404] });
+    await client.request({ method: 'DELETE', path: `/_ml/anomaly_detectors/${enc(jobId)}`, query: { force: 'true' }, ignore: [404] });
+  }
+  if (item.action === 'delete' || !job) return;
+  await client.request({ method: 'PUT', path: `/_ml/anomaly_detectors/${enc(jobId)}`, body: job.job });
+  await client.request({ method: 'PUT', path: `/_ml/datafeeds/${enc(feedId)}`, body: job.datafeed });
 }

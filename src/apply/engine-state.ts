@@ -4,7 +4,7 @@
  * would collide with, and the user-owned ones (live tunables, @custom pipelines).
  */
 import type { ClusterClient } from '../cluster';
-import { customPipelineId, pipelineMeta, sha256, SOURCES, THREAT_INTEL_INDEX, type ManagedMeta } from '../content';
+import { customPipelineId, MONITOR_NAME_PREFIX, mlJobMeta, openSearchMeta, pipelineMeta, sha256, SOURCES, THREAT_INTEL_INDEX, type ManagedMeta } from '../content';
 import { TUNABLES_DOC_ID, TUNABLES_INDEX } from '../plan/desired';
 import { TEST_PACKAGE_VERSION } from '../plan/plan';
 import type { AssetKind, ObservedAsset } from '../plan/types';
@@ -29,6 +29,8 @@ export interface EngineState {
   unsupported: Partial<Record<AssetKind, string>>;
   /** seq_no/primary_term of documents apply must update optimistically. */
   versions: Record<string, { if_seq_no: number; if_primary_term: number }>;
+  /** Server-assigned ids of assets known by name (monitors, detectors), by `kind:name`. */
+  ids: Record<string, string>;
 }
 
 async function templates(client: ClusterClient, kind: 'component_template' | 'index_template', wanted: Set<string>): Promise<ObservedAsset[]> {
@@ -120,9 +122,45 @@ async function tunables(client: ClusterClient, state: EngineState): Promise<Obse
   return [{ kind: 'tunables', name: TUNABLES_INDEX, target: 'engine', body: res.body._source }];
 }
 
+/** ML needs a licence and the ml node role: ask the engine rather than guess. */
+async function mlJobs(client: ClusterClient, state: EngineState): Promise<ObservedAsset[]> {
+  const info = await client.request({ method: 'GET', path: '/_ml/info', ignore: [400, 403, 404, 405, 500] });
+  if (info.status !== 200) {
+    state.unsupported.ml_job = 'machine learning is not available on this cluster (licence or node roles)';
+    return [];
+  }
+  const res = await client.request<{ jobs?: Array<Record<string, unknown>> }>({ method: 'GET', path: '/_ml/anomaly_detectors/cryptochannel*', query: { allow_no_match: true } });
+  return (res.body.jobs ?? []).map((job) => ({ kind: 'ml_job' as const, name: String(job.job_id), target: 'engine' as const, meta: mlJobMeta(job) }));
+}
+
+/** Monitors and detectors are found by name (their ids are the plugin's) and the id kept for updates. */
+async function pluginObjects(client: ClusterClient, kind: 'monitor' | 'detector', state: EngineState): Promise<ObservedAsset[]> {
+  const base = kind === 'monitor' ? '/_plugins/_alerting/monitors' : '/_plugins/_anomaly_detection/detectors';
+  const field = kind === 'monitor' ? 'monitor.name.keyword' : 'name.keyword';
+  const prefix = kind === 'monitor' ? MONITOR_NAME_PREFIX : 'cryptochannel-';
+  const res = await client.request<{ hits?: { hits?: Array<{ _id: string; _seq_no?: number; _primary_term?: number; _source?: Record<string, unknown> }> } }>({
+    method: 'POST',
+    path: `${base}/_search`,
+    body: { size: 1000, query: { prefix: { [field]: prefix } } },
+    idempotent: true,
+    ignore: [400, 404, 405],
+  });
+  if (res.status !== 200) {
+    state.unsupported[kind] = `the ${kind === 'monitor' ? 'alerting' : 'anomaly-detection'} plugin is not installed`;
+    return [];
+  }
+  return (res.body.hits?.hits ?? []).map((hit) => {
+    const source = (kind === 'monitor' ? (hit._source?.monitor as Record<string, unknown> | undefined) : hit._source) ?? {};
+    const name = String(source.name);
+    state.ids[`${kind}:${name}`] = hit._id;
+    if (hit._seq_no !== undefined) state.versions[`${kind}:${name}`] = { if_seq_no: hit._seq_no, if_primary_term: hit._primary_term! };
+    return { kind, name, target: 'engine' as const, meta: openSearchMeta(source) };
+  });
+}
+
 export async function observeEngine(client: ClusterClient, wanted: Array<{ kind: AssetKind; name: string }>, scriptNames: string[]): Promise<EngineState> {
   const names = (kind: AssetKind) => new Set(wanted.filter((w) => w.kind === kind).map((w) => w.name));
-  const state: EngineState = { assets: [], unsupported: {}, versions: {} };
+  const state: EngineState = { assets: [], unsupported: {}, versions: {}, ids: {} };
   state.assets.push(
     ...(await templates(client, 'component_template', names('component_template'))),
     ...(await templates(client, 'index_template', names('index_template'))),
@@ -132,5 +170,13 @@ export async function observeEngine(client: ClusterClient, wanted: Array<{ kind:
     ...(await threatIntel(client)),
     ...(await tunables(client, state)),
   );
+  if (client.flavor === 'elasticsearch') {
+    state.assets.push(...(await mlJobs(client, state)));
+    state.unsupported.monitor = 'OpenSearch alerting monitors: this is Elasticsearch (its rules are Kibana rules)';
+    state.unsupported.detector = 'OpenSearch anomaly detectors: this is Elasticsearch (its ML jobs are installed instead)';
+  } else {
+    state.assets.push(...(await pluginObjects(client, 'monitor', state)), ...(await pluginObjects(client, 'detector', state)));
+    state.unsupported.ml_job = 'Elasticsearch ML jobs: this is OpenSearch (its anomaly detectors are installed instead)';
+  }
   return state;
 }

@@ -51,11 +51,11 @@ export async function setLiveTunable(ctx: DeployContext, key: string, value: unk
     query: { if_seq_no: seqNo, if_primary_term: primaryTerm, refresh: 'true' },
     body: written,
   });
-  // Pipelines take lists and thresholds as script params: bring them in line with the new tuning.
+  // Pipelines, monitors, detectors and rules carry tunables rendered in: bring them in line with the new tuning.
   const planned = await planDeployment(ctx);
   const pipelinesOnly = {
     ...planned,
-    plan: { ...planned.plan, waves: planned.plan.waves.filter((w) => w.wave === 'pipeline').map((w) => ({ ...w, items: w.items.filter((i) => i.action === 'update') })) },
+    plan: { ...planned.plan, waves: planned.plan.waves.filter((w) => ['pipeline', 'monitor', 'detector', 'rule'].includes(w.wave)).map((w) => ({ ...w, items: w.items.filter((i) => i.action === 'update') })) },
   };
   const report = await applyPlan(ctx, pipelinesOnly);
   return { key, previous, value: getValue(next, key), revision: written.revision, pipelines: report.results };

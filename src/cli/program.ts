@@ -21,6 +21,7 @@ export function buildProgram(): Command {
     .option('--config <file>', 'settings file (YAML); default ~/.config/cryptochannel/config.yaml')
     .option('--url <url>', 'cluster URL (env CRYPTOCHANNEL_URL)', undefined)
     .option('--kibana-url <url>', 'Kibana URL (env CRYPTOCHANNEL_KIBANA_URL)')
+    .option('--kibana-space <space>', 'Kibana space for rules and dashboards (env CRYPTOCHANNEL_KIBANA_SPACE; default: default)')
     .option('--api-key <key>', 'API key (env CRYPTOCHANNEL_API_KEY)')
     .option('--username <name>', 'basic-auth user (env CRYPTOCHANNEL_USERNAME)')
     .option('--password <password>', 'basic-auth password (env CRYPTOCHANNEL_PASSWORD)')

@@ -2,6 +2,8 @@
 export interface ConnectionOptions {
   url: string;
   kibanaUrl?: string;
+  /** Kibana space for rules, exception lists and saved objects; `default` when absent. */
+  kibanaSpace?: string;
   apiKey?: string;
   username?: string;
   password?: string;

@@ -13,6 +13,7 @@ export type Env = Record<string, string | undefined>;
 export interface ConnectionFlags {
   url?: string;
   kibanaUrl?: string;
+  kibanaSpace?: string;
   apiKey?: string;
   username?: string;
   password?: string;
@@ -23,6 +24,7 @@ export interface ConnectionFlags {
 export interface ConfigFile {
   url?: string;
   kibana_url?: string;
+  kibana_space?: string;
   api_key?: string;
   username?: string;
   password?: string;
@@ -39,7 +41,7 @@ export class ConfigError extends Error {
   }
 }
 
-const FILE_KEYS = new Set(['url', 'kibana_url', 'api_key', 'username', 'password', 'ca', 'home']);
+const FILE_KEYS = new Set(['url', 'kibana_url', 'kibana_space', 'api_key', 'username', 'password', 'ca', 'home']);
 
 export function parseConfigFile(text: string, source: string): ConfigFile {
   let data: unknown;
@@ -95,6 +97,7 @@ export function resolveConnection(flags: ConnectionFlags, env: Env, file: Config
   return {
     url: pick(flags.url, env.CRYPTOCHANNEL_URL, file.url) ?? DEFAULT_URL,
     kibanaUrl: pick(flags.kibanaUrl, env.CRYPTOCHANNEL_KIBANA_URL, file.kibana_url),
+    kibanaSpace: pick(flags.kibanaSpace, env.CRYPTOCHANNEL_KIBANA_SPACE, file.kibana_space),
     apiKey: pick(flags.apiKey, env.CRYPTOCHANNEL_API_KEY, file.api_key),
     username: pick(flags.username, env.CRYPTOCHANNEL_USERNAME, file.username),
     password: pick(flags.password, env.CRYPTOCHANNEL_PASSWORD, file.password),

@@ -17,7 +17,15 @@ import {
   SHARED,
   SOURCES,
   THREAT_INTEL_INDEX,
+  buildSavedObjects,
+  offlineListIds,
+  renderDetector,
+  renderExceptionLists,
+  renderMlJob,
+  renderMonitor,
+  renderRule,
   type Content,
+  type DetectionContent,
   type Tunables,
 } from '../content';
 import type { TunablesDocument } from './tunables-merge';
@@ -73,5 +81,56 @@ export function engineAssets(content: Content, options: DesiredOptions): Desired
     ...ingest.pipelines.map((p): DesiredAsset => ({ kind: 'pipeline', name: p.id, target: 'engine', body: p.body, sha256: pipelineMeta(p.body)!.content_sha256 })),
     { kind: 'threat_intel', name: THREAT_INTEL_INDEX, target: 'engine', body: seed, sha256: seed.sha256 },
     { kind: 'tunables', name: TUNABLES_INDEX, target: 'engine', body: tunablesDoc, sha256: sha256(tunablesDoc.tunables), userOwned: true },
+  ];
+}
+
+/** Elasticsearch ML jobs: one asset per job, job and datafeed together (they install and retire as a pair). */
+export function mlAssets(detection: DetectionContent, packageVersion: string): DesiredAsset[] {
+  return detection.mlJobs.map((job) => {
+    const rendered = renderMlJob(job, packageVersion);
+    return { kind: 'ml_job', name: rendered.jobId, target: 'engine', body: rendered, sha256: rendered.meta.content_sha256 };
+  });
+}
+
+/** OpenSearch alerting monitors and anomaly detectors, named by their stable installed names. */
+export function openSearchAssets(detection: DetectionContent, packageVersion: string, tunables: Tunables): DesiredAsset[] {
+  const ctx = { packageVersion, tunables: { ...tunables } };
+  return [
+    ...detection.openSearch.monitors.map((m): DesiredAsset => {
+      const r = renderMonitor(m, ctx);
+      return { kind: 'monitor', name: r.name, target: 'engine', body: r.body, sha256: r.meta.content_sha256 };
+    }),
+    ...detection.openSearch.detectors.map((d): DesiredAsset => {
+      const r = renderDetector(d, ctx);
+      return { kind: 'detector', name: r.name, target: 'engine', body: r.body, sha256: r.meta.content_sha256 };
+    }),
+  ];
+}
+
+export interface KibanaDesiredOptions {
+  packageVersion: string;
+  tunables: Tunables;
+  /** list_id → id of exception lists that already exist in the space; the rest get placeholders until created. */
+  exceptionListIds: Record<string, string>;
+}
+
+/**
+ * Kibana's share: exception lists (the user's once created: analysts edit them), rules (rendered
+ * against the lists' ids in the space; apply fills in the ids of lists it creates in the same run),
+ * and saved objects (hashed by the builder's manifest).
+ */
+export function kibanaAssets(detection: DetectionContent, options: KibanaDesiredOptions): DesiredAsset[] {
+  const lists = renderExceptionLists(detection.exceptionLists, options.tunables, { packageVersion: options.packageVersion });
+  const placeholders = offlineListIds(detection.exceptionLists);
+  const ids = { ...placeholders, ...options.exceptionListIds };
+  const built = buildSavedObjects(detection.savedObjects, options.packageVersion);
+  const shaOf = new Map(built.manifest.objects.map((o) => [`${o.type}/${o.id}`, o.content_sha256]));
+  return [
+    ...lists.map((l): DesiredAsset => ({ kind: 'exception_list', name: l.list.list_id, target: 'kibana', body: l, sha256: sha256(l), userOwned: true })),
+    ...detection.rules.map((rule): DesiredAsset => {
+      const payload = renderRule(rule, { lock: detection.lock, exceptionListIds: ids, packageVersion: options.packageVersion, tunables: options.tunables });
+      return { kind: 'rule', name: rule.rule.rule_id, target: 'kibana', body: { payload, exceptionLists: rule.metadata.exception_lists }, sha256: payload.meta.content_sha256 };
+    }),
+    ...built.objects.map((o): DesiredAsset => ({ kind: 'saved_object', name: `${o.type}/${o.id}`, target: 'kibana', body: o, sha256: shaOf.get(`${o.type}/${o.id}`)! })),
   ];
 }

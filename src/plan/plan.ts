@@ -31,7 +31,7 @@ function decide(want: DesiredAsset, have: ObservedAsset | undefined, options: Pl
   const base = { kind: want.kind, name: want.name, target: want.target };
   const unsupported = options.unsupported?.[want.kind];
   if (unsupported) return { ...base, action: 'skip', reason: unsupported };
-  if (!have) return { ...base, action: 'create', reason: 'missing', body: want.body };
+  if (!have) return { ...base, action: 'create', reason: 'missing', body: want.body, sha256: want.sha256 };
 
   if (want.userOwned) {
     if (want.kind === 'tunables') {
@@ -44,13 +44,15 @@ function decide(want: DesiredAsset, have: ObservedAsset | undefined, options: Pl
 
   const ours = have.meta?.managed_by === 'cryptochannel' || have.sha256 !== undefined;
   if (!ours) {
-    if (options.force) return { ...base, action: 'update', reason: 'exists and is not ours: taken over (--force)', body: want.body };
+    if (options.force) return { ...base, action: 'update', reason: 'exists and is not ours: taken over (--force)', body: want.body, sha256: want.sha256 };
     return { ...base, action: 'conflict', reason: 'exists and is not managed by cryptochannel (use --force to take it over)' };
   }
   const installed = have.meta?.content_sha256 ?? have.sha256;
   if (installed === want.sha256) return { ...base, action: 'noop', reason: 'up to date' };
   const from = have.meta?.package_version ? ` (installed by ${have.meta.package_version})` : '';
-  return { ...base, action: 'update', reason: `content changed${from}`, body: want.body };
+  // An ML job's detectors cannot change in place: it is recreated, and what it learnt is lost.
+  const consequence = want.kind === 'ml_job' ? '; the job is recreated and its model starts over' : '';
+  return { ...base, action: 'update', reason: `content changed${from}${consequence}`, body: want.body, sha256: want.sha256 };
 }
 
 function summarise(waves: PlanWave[]): Record<Action, number> {
@@ -86,6 +88,14 @@ export interface UninstallOptions {
   packageVersion: string;
   /** Also remove what became the user's: the live tunables and the @custom pipelines. */
   purge?: boolean;
+  /**
+   * Index template → the data streams created from it. The engine refuses to delete a template a
+   * data stream uses (the stream's data stays, so its mappings must too); such templates and the
+   * component templates they are composed of are kept, with the streams named.
+   */
+  templatesInUse?: Record<string, string[]>;
+  /** Index template → its component templates (for keeping those of a template in use). */
+  composedOf?: Record<string, string[]>;
 }
 
 /**
@@ -93,11 +103,26 @@ export interface UninstallOptions {
  * call, index templates before their component templates). Data streams and their data stay.
  */
 export function makeUninstallPlan(observed: ObservedAsset[], userOwned: ObservedAsset[], options: UninstallOptions): Plan {
+  const inUse = options.templatesInUse ?? {};
+  const keptComponents = new Map<string, string>();
+  for (const [template, streams] of Object.entries(inUse)) {
+    if (streams.length) for (const c of options.composedOf?.[template] ?? []) keptComponents.set(c, template);
+  }
+  const keep = (o: ObservedAsset): string | undefined => {
+    if (o.kind === 'index_template' && inUse[o.name]?.length) return `kept: data streams ${inUse[o.name]!.join(', ')} use it (their data stays; delete them first to remove it)`;
+    if (o.kind === 'component_template' && keptComponents.has(o.name)) return `kept: index template ${keptComponents.get(o.name)!} is composed of it and is still in use`;
+    return undefined;
+  };
   const waves: PlanWave[] = [];
   for (const wave of [...WAVES].reverse()) {
     const items: PlanItem[] = observed
       .filter((o) => o.kind === wave && managedHere(o))
-      .map((o) => ({ kind: o.kind, name: o.name, target: o.target, action: 'delete' as const, reason: `installed by cryptochannel ${o.meta!.package_version}` }));
+      .map((o) => {
+        const kept = keep(o);
+        return kept
+          ? { kind: o.kind, name: o.name, target: o.target, action: 'noop' as const, reason: kept }
+          : { kind: o.kind, name: o.name, target: o.target, action: 'delete' as const, reason: `installed by cryptochannel ${o.meta!.package_version}` };
+      });
     for (const o of userOwned.filter((u) => u.kind === wave)) {
       items.push(
         options.purge

@@ -63,6 +63,8 @@ export interface PlanItem {
   reason: string;
   /** What apply sends for create/update. */
   body?: unknown;
+  /** The desired content hash, for assets whose stamp apply must record itself (saved objects). */
+  sha256?: string;
 }
 
 export interface PlanWave {
