@@ -7,9 +7,11 @@
  */
 import { applyPlan, planDeployment, planUninstall, type DeployContext } from '../../src/apply/deploy';
 import { applyKibanaItem } from '../../src/apply/kibana-deploy';
+import { getLiveTunables, pullFromKibana, setLiveTunable } from '../../src/apply/tune';
 import { ClusterError, connect, kibanaClient, type ClusterClient, type KibanaClient } from '../../src/cluster';
 import { computeLock, loadContent, loadDetectionContent, type DetectionContent } from '../../src/content';
 import { PACKAGE_VERSION } from '../../src/package-info';
+import { kibanaAssets } from '../../src/plan/desired';
 import { startKibanaStub, type KibanaStub } from './support/kibana-stub';
 import { testEngineLabel, testUrl } from './support/engine-env';
 
@@ -92,11 +94,28 @@ describe(`the deployer's Kibana calls against Kibana's published rule schema (en
     expect(stub.violations()).toEqual([]);
   });
 
+  it('takes the analysts\' Kibana edits into the live tunables (tune pull), and pushes a tune set back to Kibana', async () => {
+    const pulled = await pullFromKibana(ctx());
+    expect(pulled.changed.map((c) => c.key)).toEqual(['AllowedCryptoProcesses']);
+    const live = await getLiveTunables(engine, content);
+    expect(live.tunables.AllowedCryptoProcesses).toContain('backupd.exe');
+    expect(live.tunables.AllowedCryptoProcesses).toEqual(expect.arrayContaining(content.tunables.AllowedCryptoProcesses));
+    expect((await pullFromKibana(ctx())).changed).toEqual([]);
+
+    const set = await setLiveTunable(ctx(), 'TrustedDoHEndpoints', ['dns.google', 'doh.example.net'], 'test');
+    expect(set.kibana).toEqual({ added: 1, removed: content.tunables.TrustedDoHEndpoints.length - 1 });
+    const doh = [...stub.stored.items.values()].filter((i) => i.list_id === 'cryptochannel-trusted-doh-endpoints');
+    expect(doh.map((i) => JSON.stringify(i.entries))).toEqual(expect.arrayContaining([expect.stringContaining('doh.example.net'), expect.stringContaining('dns.google')]));
+    expect(doh).toHaveLength(2);
+    expect(stub.stored.items.has('analyst-added')).toBe(true);
+    expect(stub.violations()).toEqual([]);
+  });
+
   it("reports a body Kibana's schema refuses with Kibana's own message", async () => {
     const planned = await planDeployment(ctx());
-    const item = kibanaItems(planned).find((i) => i.kind === 'rule')!;
-    const body = item.body as { payload: Record<string, unknown>; exceptionLists: string[] };
-    const broken = { ...item, action: 'update' as const, body: { ...body, payload: { ...body.payload, risk_score: 'high' } } };
+    const rule = kibanaAssets(detection, { packageVersion: PACKAGE_VERSION, tunables: content.tunables, exceptionListIds: planned.kibanaState!.listIds }).find((a) => a.kind === 'rule')!;
+    const body = rule.body as { payload: Record<string, unknown>; exceptionLists: string[] };
+    const broken = { kind: rule.kind, name: rule.name, target: rule.target, reason: 'test', action: 'update' as const, body: { ...body, payload: { ...body.payload, risk_score: 'high' } } };
     const attempt = applyKibanaItem(kibana, broken, planned.kibanaState!, PACKAGE_VERSION);
     await expect(attempt).rejects.toBeInstanceOf(ClusterError);
     await expect(attempt).rejects.toMatchObject({ status: 400, message: expect.stringContaining('/risk_score') });

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { getLiveTunables, setLiveTunable, type LiveTunables, type TuneResult } from '../../apply/tune';
+import { getLiveTunables, pullFromKibana, setLiveTunable, type LiveTunables, type PullResult, type TuneResult } from '../../apply/tune';
 import { getTunable, parseTunableValue } from '../../plan/tunables-edit';
 import { stringify } from 'yaml';
 import { withDeployment } from '../deploy-session';
@@ -17,7 +17,8 @@ function renderSet(r: TuneResult): string {
   const failed = r.pipelines.filter((p) => p.status === 'failed');
   return [
     `${r.key}: ${JSON.stringify(r.previous)} -> ${JSON.stringify(r.value)} (revision ${r.revision})`,
-    `${changed} pipeline(s) re-rendered with the new value; the correlator uses it from its next run`,
+    `${changed} asset(s) re-rendered with the new value; the correlator uses it from its next run`,
+    ...(r.kibana ? [`Kibana exception list items: ${r.kibana.added} added, ${r.kibana.removed} removed (analysts' own items kept)`] : []),
     ...failed.map((f) => `FAILED ${f.name}: ${String(f.error?.message ?? '')}`),
   ].join('\n');
 }
@@ -44,5 +45,21 @@ export function tuneCommand(): Command {
         ctx.out.result(await setLiveTunable(deploy, key, parseTunableValue(value), 'cryptochannel tune'), renderSet);
       });
     });
+  tune
+    .command('pull')
+    .description("read the allow-lists analysts edited as Kibana exception lists into the live tunables (needs --kibana-url)")
+    .action(async (_opts: unknown, cmd: Command) => {
+      await withDeployment(cmd, false, async (deploy, ctx) => {
+        ctx.out.result(await pullFromKibana(deploy), renderPull);
+      });
+    });
   return tune;
+}
+
+function renderPull(r: PullResult): string {
+  const lines = r.changed.length
+    ? [`revision ${r.revision}:`, ...r.changed.map((c) => `  ${c.key}: ${JSON.stringify(c.previous)} -> ${JSON.stringify(c.value)}`)]
+    : ['the live tunables already match the Kibana exception lists'];
+  for (const i of r.ignored) lines.push(`  ignored ${i.list_id}/${i.item_id}: ${i.reason}`);
+  return lines.join('\n');
 }
