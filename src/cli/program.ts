@@ -11,6 +11,7 @@ import { statusCommand } from './commands/status';
 import { uninstallCommand } from './commands/uninstall';
 import { tuneCommand } from './commands/tune';
 import { intelCommand } from './commands/intel';
+import { rolesCommand } from './commands/roles';
 
 
 export function buildProgram(): Command {
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   program.addCommand(uninstallCommand());
   program.addCommand(tuneCommand());
   program.addCommand(intelCommand());
+  program.addCommand(rolesCommand());
   program.addCommand(ingestCommand());
   program.addCommand(testCommand());
   overrideExits(program);

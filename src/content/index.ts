@@ -67,3 +67,4 @@ export function renderIngest(
     customPipelines: sources.map((source) => ({ id: customPipelineId(source, customPrefix), source, body: customPipelineBody(source) })),
   };
 }
+export * from './roles';
