@@ -165,6 +165,7 @@ export function wrapEntryPipeline(
       },
     ],
     on_failure: [
+      { set: { field: '_deadletter_time', value: '{{{_ingest.timestamp}}}' } },
       { set: { field: 'error.message', value: '{{{_ingest.on_failure_message}}}' } },
       { set: { field: 'error.type', value: '{{{_ingest.on_failure_processor_type}}}' } },
       { script: { id: deadletterScript, params: { pipeline: self, source } } },

@@ -101,6 +101,8 @@ describe(`cryptochannel ingest on ${testEngineLabel()}`, () => {
       '{}',
       '<13>Nov 28 10:00:00 host prog: plain text',
       'type=UNKNOWN msg=audit(garbage): x',
+      JSON.stringify({ event: 'not an object', message: 'x', '@timestamp': '2025-11-28T10:00:00Z' }),
+      JSON.stringify({ source: { ip: '999.1.1.1' }, destination: { ip: 'not-an-ip' }, message: 'x' }),
     ];
     writeFileSync(file, `${records.join('\n')}\n`);
     const { code, report } = await ingest(source, [file]);

@@ -79,16 +79,22 @@ describe(`stored painless scripts on ${testEngineLabel()}`, () => {
       expect(doc!.related.ip).toEqual([src, dst]);
     });
 
-    it('ignores what is not an address and keeps a direction a source already set', async () => {
-      const out = await run('network', { internal_networks: internal }, [
-        { source: { ip: 'garbage' }, destination: { ip: '10.0.0.1' } },
-        { source: { ip: '999.1.1.1' }, destination: { ip: '1:2:3' } },
-        { source: { ip: '10.0.0.1' }, destination: { ip: '8.8.8.8' }, network: { direction: 'egress' } },
-      ]);
-      expect(out[0]!.network).toBeUndefined();
-      expect(out[0]!.related.ip).toEqual(['10.0.0.1']);
-      expect(out[1]!.related).toBeUndefined();
-      expect(out[2]!.network.direction).toBe('egress');
+    it('fails a document whose source or destination ip the ip mapping would refuse, naming it, so it is dead-lettered rather than rejected', async () => {
+      for (const [doc, message] of [
+        [{ source: { ip: 'garbage' }, destination: { ip: '10.0.0.1' } }, 'source.ip [garbage] is not an IP address'],
+        [{ source: { ip: '10.0.0.1' }, destination: { ip: '999.1.1.1' } }, 'destination.ip [999.1.1.1] is not an IP address'],
+        [{ source: { ip: '10.0.0.1' }, destination: { ip: '1:2:3' } }, 'destination.ip [1:2:3] is not an IP address'],
+      ] as const) {
+        const result = await simulatePipeline(client, [doc], { pipeline: { processors: [{ script: { id: id('network'), params: { internal_networks: internal } } }] } });
+        const entry = result.docs[0] as { error?: { root_cause?: Array<{ reason?: string }>; caused_by?: { reason?: string } } };
+        expect(JSON.stringify(entry.error)).toContain(message);
+      }
+    });
+
+    it('keeps a direction a source already set', async () => {
+      const [doc] = await run('network', { internal_networks: internal }, [{ source: { ip: '10.0.0.1' }, destination: { ip: '8.8.8.8' }, network: { direction: 'egress' } }]);
+      expect(doc!.network.direction).toBe('egress');
+      expect(doc!.related.ip).toEqual(['10.0.0.1', '8.8.8.8']);
     });
   });
 
