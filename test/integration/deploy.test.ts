@@ -149,8 +149,43 @@ describe(`the deployer on ${testEngineLabel()}`, () => {
     expect((await client.request({ method: 'GET', path: `/${TUNABLES_INDEX}/_doc/${TUNABLES_DOC_ID}`, ignore: [404] })).status).toBe(200);
     expect((await client.request({ method: 'GET', path: `/_data_stream/logs-cryptochannel.zeek-${namespace}`, ignore: [404] })).status).toBe(200);
 
+    // The zeek stream this test ingested into still holds data: its templates stay, and say why.
+    const kept = report.results.filter((r) => r.action === 'noop' && r.reason.startsWith('kept:'));
+    expect(kept.map((r) => r.name).sort()).toEqual(['logs-cryptochannel.zeek', 'logs-cryptochannel.zeek@package']);
+    expect(kept.find((r) => r.kind === 'index_template')!.reason).toContain(`logs-cryptochannel.zeek-${namespace}`);
     const status = await cli('--json', 'status');
-    expect((JSON.parse(status.stdout) as { installed: unknown[] }).installed).toEqual([]);
+    const installed = (JSON.parse(status.stdout) as { installed: Array<{ name: string }> }).installed;
+    expect(installed.map((i) => i.name).sort()).toEqual(['logs-cryptochannel.zeek', 'logs-cryptochannel.zeek@package']);
+  });
+
+  it('reports a failing item with the engine\'s root cause and the painless script stack, and carries on', async () => {
+    const ctx = { client, content, packageVersion: PACKAGE_VERSION, now: new Date().toISOString() };
+    const broken = `cctest-broken-${randomBytes(3).toString('hex')}`;
+    const planned = {
+      plan: {
+        flavor: client.flavor,
+        packageVersion: PACKAGE_VERSION,
+        summary: { create: 2, update: 0, noop: 0, conflict: 0, delete: 0, skip: 0 },
+        waves: [
+          {
+            wave: 'pipeline' as const,
+            items: [
+              { kind: 'pipeline' as const, name: broken, target: 'engine' as const, action: 'create' as const, reason: 'test', body: { processors: [{ script: { source: 'ctx.a = params.missing.size(' } }] } },
+              { kind: 'pipeline' as const, name: `${broken}-ok`, target: 'engine' as const, action: 'create' as const, reason: 'test', body: { processors: [] } },
+            ],
+          },
+        ],
+      },
+      state: { assets: [], unsupported: {}, versions: {}, ids: {} },
+    };
+    const report = await applyPlan(ctx, planned);
+    expect(report.failed).toBe(1);
+    expect(report.changed).toBe(1);
+    const failure = report.results.find((r) => r.status === 'failed')!;
+    expect(failure.name).toBe(broken);
+    expect(String(failure.error?.message)).toContain('script_stack');
+    expect(failure.error?.root_cause).toBeDefined();
+    await client.request({ method: 'DELETE', path: `/_ingest/pipeline/${broken}-ok`, ignore: [404] });
   });
 
   it('purges the user-owned assets only when asked', async () => {
