@@ -8,9 +8,10 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { parser } from 'stream-json';
 import { streamArray } from 'stream-json/streamers/StreamArray';
+import { streamValues } from 'stream-json/streamers/StreamValues';
 import { emptyHeader, readHeaderLine, tsvRecord } from './zeek-tsv';
 
-export const FORMATS = ['auto', 'ndjson', 'json-array', 'lines', 'zeek-tsv'] as const;
+export const FORMATS = ['auto', 'ndjson', 'json-array', 'json-document', 'lines', 'zeek-tsv'] as const;
 export type InputFormat = (typeof FORMATS)[number];
 
 export interface RawRecord {
@@ -26,7 +27,10 @@ export function detectFormat(head: string): Exclude<InputFormat, 'auto'> {
   // Zeek's own test baselines put a "### BTest ..." comment above the header.
   if (text.split('\n', 8).some((line) => line.startsWith('#separator'))) return 'zeek-tsv';
   if (text.startsWith('[')) return 'json-array';
-  if (text.startsWith('{')) return 'ndjson';
+  // One object per line is NDJSON; an object spread over lines is a JSON document (a pretty-printed
+  // event, or Elastic Agent's {"events": [...]} test shape).
+  // A malformed first line keeps a file NDJSON (that line is dead-lettered, the rest still read).
+  if (text.startsWith('{')) return text.split('\n', 1)[0]!.trim() === '{' ? 'json-document' : 'ndjson';
   return 'lines';
 }
 
@@ -63,12 +67,32 @@ async function* arrayRecords(input: Readable): AsyncGenerator<RawRecord> {
   }
 }
 
+/**
+ * Top-level JSON values one after another; an object with an `events` array gives its elements.
+ * Each top-level value is held whole while it is read: for large inputs use NDJSON or an array.
+ */
+async function* documentRecords(input: Readable): AsyncGenerator<RawRecord> {
+  const pipeline = input.pipe(parser({ jsonStreaming: true })).pipe(streamValues());
+  let position = 0;
+  for await (const item of pipeline as AsyncIterable<{ key: number; value: unknown }>) {
+    const value = item.value;
+    const events = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as { events?: unknown }).events : undefined;
+    if (Array.isArray(events)) {
+      for (const event of events) yield { message: JSON.stringify(event), position: ++position };
+    } else {
+      yield { message: JSON.stringify(value), position: ++position };
+    }
+  }
+}
+
 export function readRecords(input: Readable, format: Exclude<InputFormat, 'auto'>): AsyncGenerator<RawRecord> {
   switch (format) {
     case 'zeek-tsv':
       return zeekRecords(input);
     case 'json-array':
       return arrayRecords(input);
+    case 'json-document':
+      return documentRecords(input);
     default:
       return lineRecords(input);
   }

@@ -4,7 +4,7 @@
  * indexed but never lost, stdin and JSON arrays.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connect, search, type ClusterClient } from '../../src/cluster';
@@ -61,6 +61,50 @@ describe(`cryptochannel ingest on ${testEngineLabel()}`, () => {
     expect(typeof doc.cryptochannel.tls.sni_missing).toBe('boolean');
     const dead = await search<Record<string, any>>(client, `logs-cryptochannel.deadletter-${namespace}`, { size: 10 });
     expect(dead.hits.hits.map((h) => h._source!.error.message)).toEqual([expect.stringContaining('masked or corrupt time'), expect.stringContaining('masked or corrupt time')]);
+  });
+
+  // Every corpus sample that belongs to a source, read in place. Elastic's samples are its own
+  // pipelines' inputs (raw lines, Elastic Agent documents) or its outputs (sample_event.json):
+  // cryptochannel must account for each record, indexed or dead-lettered, never rejected.
+  const CORPUS: Array<[string, string]> = [
+    ['sysmon', 'elastic-integrations/windows_sysmon_operational/test-events.excerpt-eid3-record22.json'],
+    ['sysmon', 'elastic-integrations/windows_sysmon_operational/test-image-loaded-failed-signature.json'],
+    ['suricata', 'elastic-integrations/suricata_eve/test-eve-tls-empty-subject.log'],
+    ['suricata', 'elastic-integrations/suricata_eve/test-eve-tls-empty-issuerdn.log'],
+    ['netflow', 'elastic-integrations/netflow/test-netflow-log-events.excerpt-event1.json'],
+    ['auditd', 'elastic-integrations/auditd/test-auditd-raw.log'],
+    ['auditd', 'elastic-integrations/auditd/test-coalesced-network-events.json'],
+    ['auditd', 'elastic-integrations/auditd_manager/sample_event.json'],
+    ['unifiedlog', 'elastic-integrations/unifiedlogs/sample_event.json'],
+    ['esxi', 'elastic-integrations/vsphere/test-default.log'],
+    ['esxi', 'elastic-integrations/vsphere/test-format-common.excerpt.log'],
+    ['zeek', 'elastic-integrations/zeek_ssl/test-ssl.log'],
+    ['zeek', 'elastic-integrations/zeek_x509/test-x509.log'],
+    ...readdirSync(corpusPath('zeek')).map((f): [string, string] => ['zeek', `zeek/${f}`]),
+  ];
+
+  it.each(CORPUS)('%s: ingests %s in place; counts add up and match the streams', async (source, file) => {
+    const ns = `cccorpus${randomBytes(4).toString('hex')}`;
+    const run = await runCli(['--url', testUrl(), '--json', 'ingest', '--source', source, '--namespace', ns, corpusPath(file)]);
+    try {
+      expect(run.code).toBe(0);
+      const report = JSON.parse(run.stdout) as Report;
+      expect(report.read).toBeGreaterThan(0);
+      expect(report.rejected).toBe(0);
+      expect(report.indexed + report.deadlettered).toBe(report.read);
+      const count = async (stream: string) => (await client.request<{ count: number }>({ method: 'GET', path: `/${stream}/_count`, ignore: [404] })).body.count ?? 0;
+      expect(await count(`logs-cryptochannel.${source}-${ns}`)).toBe(report.indexed);
+      expect(await count(`logs-cryptochannel.deadletter-${ns}`)).toBe(report.deadlettered);
+      if (report.indexed > 0) {
+        const hits = await search<Record<string, any>>(client, `logs-cryptochannel.${source}-${ns}`, { size: 1000 });
+        for (const hit of hits.hits.hits) {
+          expect(hit._source!.event.dataset).toBe(`cryptochannel.${source}`);
+          expect(hit._source!.ecs.version).toMatch(/^9\./);
+        }
+      }
+    } finally {
+      await client.request({ method: 'DELETE', path: `/_data_stream/logs-cryptochannel.*-${ns}`, ignore: [404] });
+    }
   });
 
   it('changes no installed asset on a second run', async () => {

@@ -16,8 +16,22 @@ describe('detectFormat', () => {
     ['\uFEFF{"a":1}\n{"a":2}', 'ndjson'],
     ['<13>Nov 28 10:00:00 esx01 Hostd: x', 'lines'],
     ['type=SYSCALL msg=audit(1.2:3): x', 'lines'],
+    ['{\n  "events": [\n', 'json-document'],
+    ['{"truncated": \n{"a":1}', 'ndjson'],
   ])('%j → %s', (head, format) => {
     expect(detectFormat(head)).toBe(format);
+  });
+});
+
+describe('JSON documents', () => {
+  it("gives the elements of Elastic Agent's {events: [...]} shape, and a pretty-printed object as one record", async () => {
+    const text = '{\n  "events": [\n    {"a": 1},\n    {"b": 2}\n  ]\n}\n{\n  "c": 3\n}\n';
+    const records = await collect(text, 'json-document');
+    expect(records).toEqual([
+      { message: '{"a":1}', position: 1 },
+      { message: '{"b":2}', position: 2 },
+      { message: '{"c":3}', position: 3 },
+    ]);
   });
 });
 
