@@ -120,7 +120,7 @@ describe(`stored painless scripts on ${testEngineLabel()}`, () => {
   });
 
   describe('tls_facts', () => {
-    const params = { trusted_issuers: content.tunables.CertificateAuthorityList, tls_ports: content.tunables.PortProfiles, handshake_timeout_ms: 5000, min_rsa_key_bits: 2048 };
+    const params = { trusted_issuers: content.tunables.CertificateAuthorityList, tls_ports: content.tunables.PortProfiles, handshake_timeout_ms: 5000, cert_validation_policy: content.tunables.CertValidationPolicy };
 
     it('recognises RSA key exchange however the suite is written', async () => {
       const ciphers = ['TLS_RSA_WITH_AES_128_CBC_SHA', 'AES256-SHA', '0x002F', '47', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'TLS_AES_128_GCM_SHA256', '49199'];
@@ -145,6 +145,16 @@ describe(`stored painless scripts on ${testEngineLabel()}`, () => {
       ]);
       expect(doc!.cryptochannel.tls).toMatchObject({ cert_expired: true, cert_not_yet_valid: false, cert_validity_days: 364, issuer_trusted: true, self_signed: false, weak_key: true, sni_cert_mismatch: false, nonstandard_port: true, sni_missing: false, sni_is_ip: false });
       expect(doc!.destination.domain).toBe('api.example.com');
+    });
+
+    it('takes the weak-key limit from CertValidationPolicy and tells a self-signed certificate by its distinguished names', async () => {
+      const cert = (bits: number) => ({ tls: { server: { x509: { public_key_algorithm: 'rsa', public_key_size: bits, issuer: { distinguished_name: 'CN=x,O=y', common_name: ['x'] }, subject: { distinguished_name: 'CN=x,O=y', common_name: ['other'] } } } } });
+      const strict = { ...params, cert_validation_policy: { ...content.tunables.CertValidationPolicy, min_rsa_key_bits: 4096 } };
+      const [lenient] = await run('tls_facts', params, [cert(3072)]);
+      const [tight] = await run('tls_facts', strict, [cert(3072)]);
+      expect(lenient!.cryptochannel.tls.weak_key).toBe(false);
+      expect(tight!.cryptochannel.tls.weak_key).toBe(true);
+      expect(lenient!.cryptochannel.tls.self_signed).toBe(true);
     });
 
     it('leaves an event without TLS untouched', async () => {
