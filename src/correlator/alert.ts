@@ -66,7 +66,8 @@ export function buildAlert(scored: Scored, ctx: AlertContext): AlertDocument {
   const last = evidence[evidence.length - 1]!;
   const e = finding.entities;
   const doc = dropEmpty({
-    '@timestamp': new Date(last.time).toISOString(),
+    // design.md: an alert's @timestamp is its earliest evidence; event.created is when it was written.
+    '@timestamp': new Date(first.time).toISOString(),
     message: finding.summary,
     event: {
       kind: 'alert',

@@ -56,8 +56,9 @@ export class SlidingCorrelator {
         if (newest < this.emitFrom || newest >= watermark) continue;
         const scored = score(finding, this.ctx);
         const alert = buildAlert(scored, this.alertCtx);
-        if (this.emitted.has(alert._id)) continue;
-        this.emitted.set(alert._id, newest);
+        const seenAs = finding.key !== undefined ? `${id}\u0000key\u0000${finding.key}` : alert._id;
+        if (this.emitted.has(seenAs)) continue;
+        this.emitted.set(seenAs, newest);
         this.stats.findings += 1;
         if (scored.score >= this.ctx.tunables.ScoreThreshold) {
           out.push(alert);

@@ -50,6 +50,12 @@ export interface Finding {
   indicators?: { ja3?: string[]; cert_sha1?: string[] };
   /** One line for the analyst: what happened. */
   summary: string;
+  /**
+   * What the finding is about (for example the connection's index/id). A record that arrives later
+   * may add evidence to the same story, which would change the id: with a key, the correlator writes
+   * one alert per analytic and key while the key's events are in the window.
+   */
+  key?: string;
 }
 
 export interface IntelHit {

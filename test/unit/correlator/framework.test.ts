@@ -59,7 +59,7 @@ describe('the alert document', () => {
     const { _id, doc } = buildAlert(score(f, ctx), alertCtx);
     expect(_id).toBe(alertId('AN1500', f.evidence));
     expect(doc).toMatchObject({
-      '@timestamp': new Date(T0 + 5000).toISOString(),
+      '@timestamp': new Date(T0).toISOString(),
       event: { kind: 'alert', dataset: 'cryptochannel.alerts', start: new Date(T0).toISOString(), created: alertCtx.now },
       threat: { technique: { subtechnique: { id: ['T1573.002'] } } },
       cryptochannel: { alert: { id: _id, analytic: 'AN1500', score: 65, score_threshold: tunables.ScoreThreshold } },
@@ -104,6 +104,23 @@ describe('SlidingCorrelator', () => {
     c.push([ev('c', 35_000, { k: 2 })]);
     c.advance(T0 + 40_000);
     expect(c.stats.belowThreshold).toBe(1);
+  });
+
+  it('writes one alert per analytic and key, even when later records add evidence to the same story', () => {
+    const keyed: AnalyticFn = (events) => {
+      const anchor = events.find((e) => e.doc.anchor);
+      return anchor ? [{ ...finding(events.filter((e) => e.doc.k === 1), [70]), key: anchor.id }] : [];
+    };
+    const c = new SlidingCorrelator({ AN1500: keyed }, ctx, alertCtx, Number.NEGATIVE_INFINITY);
+    c.push([ev('a', 0, { k: 1, anchor: true })]);
+    expect(c.advance(T0 + 10_000)).toHaveLength(1);
+    c.push([ev('late', 20_000, { k: 1 })]);
+    expect(c.advance(T0 + 30_000)).toHaveLength(0);
+    const unkeyed = new SlidingCorrelator({ AN1500: (events) => [finding(events, [70])] }, ctx, alertCtx, Number.NEGATIVE_INFINITY);
+    unkeyed.push([ev('a', 0)]);
+    unkeyed.advance(T0 + 10_000);
+    unkeyed.push([ev('late', 20_000)]);
+    expect(unkeyed.advance(T0 + 30_000)).toHaveLength(1);
   });
 
   it('correlateAll sorts its input', () => {
