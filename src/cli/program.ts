@@ -12,6 +12,8 @@ import { uninstallCommand } from './commands/uninstall';
 import { tuneCommand } from './commands/tune';
 import { intelCommand } from './commands/intel';
 import { rolesCommand } from './commands/roles';
+import { correlateCommand } from './commands/correlate';
+import { alertsCommand } from './commands/alerts';
 
 
 export function buildProgram(): Command {
@@ -41,6 +43,8 @@ export function buildProgram(): Command {
   program.addCommand(rolesCommand());
   program.addCommand(ingestCommand());
   program.addCommand(testCommand());
+  program.addCommand(correlateCommand());
+  program.addCommand(alertsCommand());
   overrideExits(program);
   return program;
 }
