@@ -4,7 +4,7 @@
  * pipelines that carry tunables are re-rendered so that ingest-time facts follow the tuning too.
  */
 import type { ClusterClient, KibanaClient } from '../cluster';
-import { loadDetectionContent, renderExceptionLists, tunablesFromExceptionItems, validateTunables, type Content, type Tunables } from '../content';
+import { loadDetectionContent, renderExceptionLists, tunablesFromExceptionItems, validateTunables, type Content, type DetectionContent, type Tunables } from '../content';
 import { TUNABLES_DOC_ID, TUNABLES_INDEX } from '../plan/desired';
 import { setTunable } from '../plan/tunables-edit';
 import type { TunablesDocument } from '../plan/tunables-merge';
@@ -144,4 +144,16 @@ export async function pushToKibana(ctx: DeployContext, key: string, tunables: Tu
     }
   }
   return { added, removed };
+}
+
+/**
+ * The allow-lists as the analysts keep them in Kibana right now, read without writing anything:
+ * the correlator lays them over the live tunables at the start of each run, so an exception added in
+ * Kibana counts from the next run even before anyone runs `tune pull` (the correlator's role may
+ * not write the tunables).
+ */
+export async function kibanaAllowLists(kibana: KibanaClient, detection: DetectionContent, now: Date): Promise<Partial<Tunables>> {
+  const defs = detection.exceptionLists.filter((d) => d.tunable);
+  const items = (await Promise.all(defs.map((d) => listItems(kibana, d.list_id)))).flat();
+  return tunablesFromExceptionItems(defs, items, { now, lists: defs.map((d) => d.list_id) }).tunables as Partial<Tunables>;
 }

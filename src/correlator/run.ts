@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { ClusterError, encodePath, refresh, type ClusterClient } from '../cluster';
 import { readLiveTunables } from '../apply/deploy';
-import type { Content, RunsFields, Tunables } from '../content';
+import { validateTunables, type Content, type RunsFields, type Tunables } from '../content';
 import type { AlertDocument } from './alert';
 import { ensureStateIndex, readCheckpoint, scopeOf, writeCheckpoint, type Checkpoint } from './checkpoint';
 import { CLOCK_SKEW_MS, SlidingCorrelator } from './correlate';
@@ -42,6 +42,11 @@ export interface RuntimeConfig {
   leaseTtlMs: number;
   /** Events younger than this are left to the next run: shippers and refreshes lag. */
   delayMs: number;
+  /**
+   * The allow-lists analysts keep as Kibana exception lists, when a Kibana is named: laid over the
+   * live tunables at the start of each run.
+   */
+  allowLists?: () => Promise<Partial<Tunables>>;
   /** The watermark grid (see feeder.ts); checkpoints are multiples of it. Same for every process. */
   stepMs: number;
   /**
@@ -160,7 +165,8 @@ async function requireAlertsTemplate(client: ClusterClient): Promise<void> {
 
 async function liveTunables(cfg: RuntimeConfig, req: RunRequest): Promise<{ tunables: Tunables; revision: number }> {
   const live = await readLiveTunables(cfg.client, cfg.content);
-  const tunables = live.tunables ?? cfg.content.tunables;
+  const fromKibana = cfg.allowLists ? await cfg.allowLists() : {};
+  const tunables = validateTunables(cfg.content.roots.integration, { ...(live.tunables ?? cfg.content.tunables), ...fromKibana });
   const revision = (live.document as { revision?: number } | undefined)?.revision ?? 0;
   return { tunables: req.tune ? req.tune(tunables) : tunables, revision };
 }

@@ -12,7 +12,7 @@ import { Leases } from '../../src/correlator/lease';
 import { RunFailed, type RunSummary } from '../../src/correlator/run';
 import { runOnce } from '../../src/correlator/schedule';
 import { PACKAGE_VERSION } from '../../src/package-info';
-import { cleanup, content, ingestRaw, PathFaultProxy, runtimeConfig, storedAlerts, storedCheckpoint, storedRuns, writeAroundPipeline, zeekConn } from './correlator-support';
+import { cleanup, content, ingestRaw, PathFaultProxy, runtimeConfig, storedAlerts, storedCheckpoint, storedRuns, writeAroundPipeline, zeekConn, zeekSsl } from './correlator-support';
 import { testEngineLabel, testUrl } from './support/engine-env';
 
 const MIN = 60_000;
@@ -168,6 +168,16 @@ describe(`the correlator runtime on ${testEngineLabel()}`, () => {
     expect(s.events_read).toBe(dataset().length);
     expect((await storedAlerts(client, n)).filter((a) => a._source.cryptochannel.alert.analytic === 'AN1500')).toHaveLength(5);
     expect((await storedRuns(client, n))[0]!.skipped_malformed).toBe(3);
+  });
+
+  it("lays the analysts' Kibana allow-lists over the live tunables at the start of a run", async () => {
+    const n = fresh('allowlists');
+    await ingestRaw(client, n, 'zeek', [zeekSsl({ time: T + 5 * MIN, uid: 'Callow1', orig: '10.3.0.1', resp: '203.0.113.77', sni: 'mgmt.tunetest.example' })]);
+    const window = { from: T, to: T + 60 * MIN };
+    const plain = await runOnce(runtimeConfig(client, n), { mode: 'backtest', window });
+    expect((plain.alerts ?? []).filter((a) => a.analytic === 'AN1499')).toHaveLength(1);
+    const listed = await runOnce(runtimeConfig(client, n, { allowLists: async () => ({ BaselineMgmtHosts: [...content.tunables.BaselineMgmtHosts, 'mgmt.tunetest.example'] }) }), { mode: 'backtest', window });
+    expect((listed.alerts ?? []).filter((a) => a.analytic === 'AN1499')).toHaveLength(0);
   });
 
   it('holds about one correlation window of events in memory, not everything it reads', async () => {

@@ -7,7 +7,7 @@
  */
 import { applyPlan, planDeployment, planUninstall, type DeployContext } from '../../src/apply/deploy';
 import { applyKibanaItem } from '../../src/apply/kibana-deploy';
-import { getLiveTunables, pullFromKibana, setLiveTunable } from '../../src/apply/tune';
+import { getLiveTunables, kibanaAllowLists, pullFromKibana, setLiveTunable } from '../../src/apply/tune';
 import { ClusterError, connect, kibanaClient, type ClusterClient, type KibanaClient } from '../../src/cluster';
 import { computeLock, loadContent, loadDetectionContent, type DetectionContent } from '../../src/content';
 import { PACKAGE_VERSION } from '../../src/package-info';
@@ -101,6 +101,9 @@ describe(`the deployer's Kibana calls against Kibana's published rule schema (en
     expect(live.tunables.AllowedCryptoProcesses).toContain('backupd.exe');
     expect(live.tunables.AllowedCryptoProcesses).toEqual(expect.arrayContaining(content.tunables.AllowedCryptoProcesses));
     expect((await pullFromKibana(ctx())).changed).toEqual([]);
+    // The correlator reads the same lists at each run's start, without writing (its role cannot).
+    const lists = await kibanaAllowLists(kibana, detection, new Date());
+    expect(lists.AllowedCryptoProcesses).toContain('backupd.exe');
 
     const set = await setLiveTunable(ctx(), 'TrustedDoHEndpoints', ['dns.google', 'doh.example.net'], 'test');
     expect(set.kibana).toEqual({ added: 1, removed: content.tunables.TrustedDoHEndpoints.length - 1 });

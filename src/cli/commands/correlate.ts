@@ -8,8 +8,9 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
-import { connect, connectionWarnings, normaliseConnection } from '../../cluster';
-import { loadContent, loadRunsFields, validateNamespace, validateTunables, type Tunables } from '../../content';
+import { connect, connectionWarnings, kibanaClient, normaliseConnection, type ConnectionOptions } from '../../cluster';
+import { kibanaAllowLists } from '../../apply/tune';
+import { loadContent, loadDetectionContent, loadRunsFields, validateNamespace, validateTunables, type Content, type Tunables } from '../../content';
 import { ANALYTIC_FUNCTIONS } from '../../correlator/analytics';
 import { ecsLogger, type CorrelatorLog, type LogLevel } from '../../correlator/logger';
 import { RunFailed, type RunSummary, type RuntimeConfig } from '../../correlator/run';
@@ -122,6 +123,8 @@ async function runtimeFor(ctx: CommandContext, log: CorrelatorLog, opts: Correla
     startAt: opts.start,
     log,
     now: Date.now,
+    // Exceptions analysts add in Kibana count from the next run (docs/deploy.md, "Tuning from Kibana").
+    allowLists: options.kibanaUrl ? allowListsFromKibana(options, content) : undefined,
   };
   return cfg;
 }
@@ -269,4 +272,10 @@ async function backtest(cmd: Command, opts: CorrelateOptions & { from: number; t
       await cfg.client.close();
     }
   });
+}
+
+function allowListsFromKibana(options: ConnectionOptions, content: Content): () => Promise<Partial<Tunables>> {
+  const kibana = kibanaClient({ ...options, kibanaUrl: options.kibanaUrl!, space: options.kibanaSpace });
+  const detection = loadDetectionContent(content.roots);
+  return () => kibanaAllowLists(kibana, detection, new Date());
 }
