@@ -10,84 +10,16 @@
  *   CRYPTOCHANNEL_UPDATE_GOLDEN=1 npx jest test/unit/correlator/an1496.test.ts
  * rewrites them from the current output; review the diff by eye before keeping it.
  */
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { loadContent, parseIntelList, type Tunables } from '../../../src/content';
-import type { AlertContext, AlertDocument } from '../../../src/correlator/alert';
+import { readdirSync } from 'node:fs';
+
 import { an1496, AN1496_POINTS } from '../../../src/correlator/analytics/an1496';
 import { SHARED_POINTS } from '../../../src/correlator/analytics/endpoint';
-import { correlateAll, SlidingCorrelator } from '../../../src/correlator/correlate';
-import type { CorrelationContext, IntelHit, IntelLookup, SourceEvent } from '../../../src/correlator/types';
+import { goldenHarness } from './support/golden';
+import { SlidingCorrelator } from '../../../src/correlator/correlate';
 
-const FIXTURES = path.join(__dirname, '../../fixtures/correlator/an1496');
-const UPDATE = process.env.CRYPTOCHANNEL_UPDATE_GOLDEN === '1';
-const content = loadContent();
-const defaults = content.tunables;
-const alertCtx: AlertContext = { runId: 'golden', packageVersion: 'test', scoreThreshold: defaults.ScoreThreshold, now: '2025-12-01T00:00:00.000Z' };
+import type { SourceEvent } from '../../../src/correlator/types';
 
-/** A threat-intel lookup over the seed lists the deployer loads (abuse.ch SSLBL JA3 and certificate lists). */
-function seedIntel(): IntelLookup {
-  const dir = path.join(content.roots.integration, 'threat-intel');
-  const byId = new Map<string, IntelHit>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.csv'))) {
-    for (const d of parseIntelList(file, readFileSync(path.join(dir, file), 'utf8'))) {
-      const intel = (d.doc.cryptochannel as { intel: { kind: 'ja3' | 'cert_sha1'; value: string; list: string; reason: string } }).intel;
-      byId.set(d._id, { kind: intel.kind, value: intel.value, list: intel.list, reason: intel.reason });
-    }
-  }
-  return { ja3: (v) => byId.get(`ja3:${v}`), certSha1: (v) => byId.get(`cert_sha1:${v}`) };
-}
-const intel = seedIntel();
-const noIntel: IntelLookup = { ja3: () => undefined, certSha1: () => undefined };
-
-function ctxWith(over: Partial<Tunables> = {}, lookup: IntelLookup = intel): CorrelationContext {
-  return { tunables: { ...defaults, ...over }, intel: lookup };
-}
-
-function load(scenario: string): SourceEvent[] {
-  return readFileSync(path.join(FIXTURES, `${scenario}.events.ndjson`), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as { index: string; id: string; doc: Record<string, unknown> })
-    .map((x) => ({ index: x.index, id: x.id, time: Date.parse(String(x.doc['@timestamp'])), doc: x.doc }));
-}
-
-function run(events: SourceEvent[], ctx = ctxWith()): AlertDocument[] {
-  return correlateAll(events, { AN1496: an1496 }, ctx, { ...alertCtx, scoreThreshold: ctx.tunables.ScoreThreshold });
-}
-
-/** What a reviewer checks in an alert: everything but the fixed run metadata. */
-function project(alert: AlertDocument): Record<string, unknown> {
-  const d = alert.doc as Record<string, any>;
-  const a = d.cryptochannel.alert;
-  return {
-    id: alert._id,
-    analytic: a.analytic,
-    score: a.score,
-    '@timestamp': d['@timestamp'],
-    summary: d.message,
-    reasons: a.reasons,
-    evidence: a.evidence.map((e: { index: string; id: string; action?: string }) => `${e.index}/${e.id} ${e.action ?? ''}`.trim()),
-    host: d.host,
-    process: d.process,
-    source: d.source,
-    destination: d.destination,
-    network: d.network,
-    tls: d.tls ? { client: d.tls.client, server: { hash: d.tls.server?.hash, issuer: d.tls.server?.issuer, subject: d.tls.server?.subject } } : undefined,
-    intel: a.intel,
-  };
-}
-
-function golden(scenario: string, alerts: AlertDocument[]): void {
-  const file = path.join(FIXTURES, `${scenario}.expected.json`);
-  const actual = JSON.parse(JSON.stringify(alerts.map(project)));
-  if (UPDATE) writeFileSync(file, `${JSON.stringify(actual, null, 2)}\n`);
-  if (!existsSync(file)) throw new Error(`${file} is missing: run with CRYPTOCHANNEL_UPDATE_GOLDEN=1, then review it`);
-  expect(actual).toEqual(JSON.parse(readFileSync(file, 'utf8')));
-}
-
-const names = (alert: AlertDocument) => ((alert.doc.cryptochannel as any).alert.reasons as Array<{ name: string }>).map((r) => r.name);
-const scoreOf = (alert: AlertDocument) => (alert.doc.cryptochannel as any).alert.score as number;
+const { FIXTURES, defaults, alertCtx, noIntel, ctxWith, load, run, project, golden, names, scoreOf } = goldenHarness('AN1496', an1496);
 
 describe('AN1496 golden scenarios', () => {
   const scenarios: Array<[string, number]> = [
