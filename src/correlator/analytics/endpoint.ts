@@ -229,6 +229,8 @@ function flowStart(e: SourceEvent): number {
 export interface NetworkView {
   sessions: SourceEvent[];
   certificates: SourceEvent[];
+  /** Each session with the x509 record of its own certificate (what a handshake time is measured on). */
+  certificateOf: Array<[SourceEvent, SourceEvent]>;
   flows: SourceEvent[];
   alerts: SourceEvent[];
 }
@@ -273,15 +275,26 @@ export function networkView(conn: EndpointConnection, idx: NetworkIndex, lim: Li
   }
   const sessions = uniqueEvents(chosen.filter(isTlsSession));
   const certificates: SourceEvent[] = [];
+  const certificateOf: Array<[SourceEvent, SourceEvent]> = [];
   for (const s of sessions) {
     const fuid = list(s, 'cryptochannel.zeek.cert_chain_fuids')[0];
     const fp = lower(list(s, 'cryptochannel.zeek.cert_chain_fps')[0]);
-    const linked = [...(fuid ? (idx.x509ByFuid.get(fuid) ?? []) : []), ...(fp ? (idx.x509ByFingerprint.get(fp) ?? []) : [])];
-    for (const x of linked) if (Math.abs(x.time - s.time) <= lim.skewMs) certificates.push(x);
+    // A file id names this session's own certificate. A fingerprint is shared by every session to
+    // the same server: only the nearest record in time is this session's, the others are other
+    // sessions' (joining them made a busy server's later sessions look like one slow handshake).
+    const byFuid = (fuid ? (idx.x509ByFuid.get(fuid) ?? []) : []).filter((x) => Math.abs(x.time - s.time) <= lim.skewMs);
+    const byFp = (fp ? (idx.x509ByFingerprint.get(fp) ?? []) : []).filter((x) => Math.abs(x.time - s.time) <= lim.skewMs);
+    const nearest = [...byFp].sort((a, b) => Math.abs(a.time - s.time) - Math.abs(b.time - s.time))[0];
+    const own = byFuid.length ? byFuid : nearest ? [nearest] : [];
+    for (const x of own) {
+      certificates.push(x);
+      certificateOf.push([s, x]);
+    }
   }
   return {
     sessions,
     certificates: uniqueEvents(certificates),
+    certificateOf,
     flows: uniqueEvents(chosen.filter(isFlow)),
     alerts: uniqueEvents(chosen.filter(isIdsAlert)),
   };
@@ -433,11 +446,9 @@ export function sensorHandshakeMeasures(view: NetworkView): HandshakeMeasure[] {
     const ms = num(s, 'cryptochannel.tls.handshake_ms');
     if (ms !== undefined && ms >= 0) out.push({ ms, how: 'reported by the sensor', evidence: [s] });
   }
-  for (const s of view.sessions) {
-    for (const x of view.certificates) {
-      const delta = x.time - s.time;
-      if (delta >= 0) out.push({ ms: delta, how: 'from the ClientHello to the server certificate, Zeek ssl to x509', evidence: [s, x] });
-    }
+  for (const [s, x] of view.certificateOf) {
+    const delta = x.time - s.time;
+    if (delta >= 0) out.push({ ms: delta, how: 'from the ClientHello to the server certificate, Zeek ssl to x509', evidence: [s, x] });
   }
   return out;
 }

@@ -209,3 +209,21 @@ describe('AN1497 certificate validation turned off on the command line', () => {
     expect(finding!.evidence.map((e) => e.id)).toContain('an1497-unv-auditd-01');
   });
 });
+
+describe("AN1497 and a server many sessions reach with one certificate", () => {
+  it("measures a session's handshake on its own certificate record, not on a later session's with the same fingerprint", () => {
+    const events = load('benign');
+    const x509 = events.filter((e) => (e.doc.event as { action?: string } | undefined)?.action === 'x509_certificate');
+    expect(x509.length).toBeGreaterThan(0);
+    // Other sessions to the same servers, a minute later: Zeek logs their certificate again with the
+    // same fingerprint (and a file id of their own).
+    const later = x509.map((x) => {
+      const doc = structuredClone(x.doc) as Record<string, any>;
+      doc.cryptochannel.zeek.fuid = `${String(doc.cryptochannel.zeek.fuid ?? 'F')}-later`;
+      doc['@timestamp'] = new Date(x.time + 60_000).toISOString();
+      return { ...x, id: `${x.id}-later`, time: x.time + 60_000, doc };
+    });
+    expect(run(events)).toHaveLength(0);
+    expect(run([...events, ...later])).toHaveLength(0);
+  });
+});
