@@ -14,6 +14,8 @@ import { intelCommand } from './commands/intel';
 import { rolesCommand } from './commands/roles';
 import { correlateCommand } from './commands/correlate';
 import { alertsCommand } from './commands/alerts';
+import { demoCommand } from './commands/demo';
+import { generateCommand } from './commands/generate';
 
 
 export function buildProgram(): Command {
@@ -45,6 +47,8 @@ export function buildProgram(): Command {
   program.addCommand(testCommand());
   program.addCommand(correlateCommand());
   program.addCommand(alertsCommand());
+  program.addCommand(demoCommand());
+  program.addCommand(generateCommand());
   overrideExits(program);
   return program;
 }
