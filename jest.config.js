@@ -20,6 +20,13 @@ module.exports = {
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
       slowTestThreshold: 30,
     },
+    {
+      // The demo's HTML report in headless Chromium (/usr/bin/chromium, installed by .ci/run); no engine.
+      displayName: 'browser',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test/browser'],
+      transform: { '^.+\\.ts$': tsJest },
+    },
   ],
   testTimeout: 120000,
   // One file at a time: the deployer test installs and uninstalls under the real names that the
