@@ -16,6 +16,7 @@ import { correlateCommand } from './commands/correlate';
 import { alertsCommand } from './commands/alerts';
 import { demoCommand } from './commands/demo';
 import { generateCommand } from './commands/generate';
+import { benchCommand } from './commands/bench';
 
 
 export function buildProgram(): Command {
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   program.addCommand(alertsCommand());
   program.addCommand(demoCommand());
   program.addCommand(generateCommand());
+  program.addCommand(benchCommand());
   overrideExits(program);
   return program;
 }

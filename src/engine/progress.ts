@@ -1,6 +1,6 @@
 /** Long steps report what they are doing; the CLI decides how to show it (and --json keeps stdout clean). */
 export interface ProgressEvent {
-  phase: 'resolve' | 'start' | 'wait' | 'check' | 'stop' | 'apply' | 'generate' | 'ingest' | 'correlate' | 'report';
+  phase: 'resolve' | 'start' | 'wait' | 'check' | 'stop' | 'apply' | 'generate' | 'ingest' | 'correlate' | 'report' | 'bench';
   message: string;
   elapsedMs: number;
 }
