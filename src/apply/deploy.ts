@@ -23,6 +23,8 @@ export interface DeployContext {
   detection?: DetectionContent;
   /** Kibana, when the user named one (--kibana-url): rules, exception lists and saved objects go there. */
   kibana?: KibanaClient;
+  /** Install exactly these (a reviewed bundle, `apply --from-bundle`) instead of rendering the content. */
+  bundle?: { flavor: 'elasticsearch' | 'opensearch'; desired: DesiredAsset[] };
 }
 
 export interface PlannedDeployment {
@@ -42,6 +44,10 @@ export async function readLiveTunables(client: ClusterClient, content: Content):
 }
 
 export async function desiredAssets(ctx: DeployContext): Promise<DesiredAsset[]> {
+  if (ctx.bundle) {
+    if (ctx.bundle.flavor !== ctx.client.flavor) throw new Error(`the bundle was built for ${ctx.bundle.flavor}, the cluster is ${ctx.client.flavor}`);
+    return ctx.bundle.desired.filter((d) => d.target === 'engine');
+  }
   const live = await readLiveTunables(ctx.client, ctx.content);
   const tunables = live.tunables ?? ctx.content.tunables;
   const detection = ctx.detection ?? loadDetectionContent(ctx.content.roots);
@@ -70,8 +76,12 @@ export async function planDeployment(ctx: DeployContext): Promise<PlannedDeploym
   const unsupported = { ...state.unsupported };
   if (ctx.kibana) {
     kibanaState = await observeKibana(ctx.kibana, ctx.client, kibanaNames(detection));
-    const live = await readLiveTunables(ctx.client, ctx.content);
-    desired.push(...kibanaAssets(detection, { packageVersion: ctx.packageVersion, tunables: live.tunables ?? ctx.content.tunables, exceptionListIds: kibanaState.listIds }));
+    if (ctx.bundle) {
+      desired.push(...ctx.bundle.desired.filter((d) => d.target === 'kibana'));
+    } else {
+      const live = await readLiveTunables(ctx.client, ctx.content);
+      desired.push(...kibanaAssets(detection, { packageVersion: ctx.packageVersion, tunables: live.tunables ?? ctx.content.tunables, exceptionListIds: kibanaState.listIds }));
+    }
   } else {
     // Shown as skipped, so that plan says why nothing of Kibana's is there.
     desired.push(...kibanaNames(detection).map((n): DesiredAsset => ({ ...n, target: 'kibana', body: undefined, sha256: '' })));

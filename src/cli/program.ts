@@ -17,6 +17,7 @@ import { alertsCommand } from './commands/alerts';
 import { demoCommand } from './commands/demo';
 import { generateCommand } from './commands/generate';
 import { benchCommand } from './commands/bench';
+import { buildCommand } from './commands/build';
 
 
 export function buildProgram(): Command {
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
   program.addCommand(demoCommand());
   program.addCommand(generateCommand());
   program.addCommand(benchCommand());
+  program.addCommand(buildCommand());
   overrideExits(program);
   return program;
 }

@@ -134,3 +134,13 @@ export function kibanaAssets(detection: DetectionContent, options: KibanaDesired
     ...built.objects.map((o): DesiredAsset => ({ kind: 'saved_object', name: `${o.type}/${o.id}`, target: 'kibana', body: o, sha256: shaOf.get(`${o.type}/${o.id}`)! })),
   ];
 }
+
+/**
+ * Everything one flavour's `apply` would install, rendered without a cluster (the default tunables;
+ * Kibana exception-list ids as placeholders, which apply replaces with the ids Kibana assigns).
+ */
+export function offlineAssets(content: Content, detection: DetectionContent, options: { flavor: 'elasticsearch' | 'opensearch'; packageVersion: string; now: string }): DesiredAsset[] {
+  const base = engineAssets(content, { flavor: options.flavor, packageVersion: options.packageVersion, now: options.now });
+  if (options.flavor === 'opensearch') return [...base, ...openSearchAssets(detection, options.packageVersion, content.tunables)];
+  return [...base, ...mlAssets(detection, options.packageVersion), ...kibanaAssets(detection, { packageVersion: options.packageVersion, tunables: content.tunables, exceptionListIds: {} })];
+}

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { applyPlan, planDeployment } from '../../apply/deploy';
+import { loadBundle } from '../bundle-option';
 import { withDeployment } from '../deploy-session';
 import { renderApply, renderPlan } from '../render-plan';
 
@@ -8,9 +9,11 @@ export function applyCommand(): Command {
     .description('install or upgrade cryptochannel: only what changed; a second run changes nothing')
     .option('--yes', 'apply without asking (required when not on a terminal)')
     .option('--dry-run', 'plan and report, change nothing')
+    .option('--from-bundle <dir>', 'install exactly what a bundle (cryptochannel build --bundle) holds')
     .option('--force', 'take over assets that exist but are not cryptochannel\'s')
-    .action(async (opts: { yes?: boolean; dryRun?: boolean; force?: boolean }, cmd: Command) => {
+    .action(async (opts: { yes?: boolean; dryRun?: boolean; force?: boolean; fromBundle?: string }, cmd: Command) => {
       await withDeployment(cmd, opts.force === true, async (deploy, ctx) => {
+        if (opts.fromBundle) Object.assign(deploy, loadBundle(opts.fromBundle));
         const planned = await planDeployment(deploy);
         const changes = planned.plan.summary.create + planned.plan.summary.update + planned.plan.summary.delete;
         if (changes > 0 && !opts.yes && !opts.dryRun) {
