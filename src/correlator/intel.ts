@@ -7,7 +7,7 @@ import { encodePath, type ClusterClient } from '../cluster';
 import { THREAT_INTEL_INDEX } from '../content/threat-intel';
 import type { IntelHit, IntelLookup } from './types';
 
-interface IntelSource {
+export interface IntelSource {
   cryptochannel?: { intel?: { kind?: string; value?: string; list?: string; reason?: string } };
 }
 
@@ -17,6 +17,13 @@ export interface LoadedIntel {
   certSha1: number;
   /** False when the index is missing: the run goes on without intel, and says so. */
   present: boolean;
+}
+
+/** The indicator an intel document holds (as loadIntel reads it, or as the seed lists parse), if any. */
+export function intelHit(source: IntelSource | undefined): IntelHit | undefined {
+  const i = source?.cryptochannel?.intel;
+  if ((i?.kind === 'ja3' || i?.kind === 'cert_sha1') && i.value) return { kind: i.kind, value: i.value, list: i.list ?? 'threat intel', reason: i.reason ?? '' };
+  return undefined;
 }
 
 export function intelLookup(hits: IntelHit[]): IntelLookup {
@@ -47,8 +54,8 @@ export async function loadIntel(client: ClusterClient, index = THREAT_INTEL_INDE
     if (res.status === 404) return { lookup: intelLookup([]), ja3: 0, certSha1: 0, present: false };
     const page = res.body.hits.hits;
     for (const h of page) {
-      const i = h._source?.cryptochannel?.intel;
-      if ((i?.kind === 'ja3' || i?.kind === 'cert_sha1') && i.value) hits.push({ kind: i.kind, value: i.value, list: i.list ?? 'threat intel', reason: i.reason ?? '' });
+      const hit = intelHit(h._source);
+      if (hit) hits.push(hit);
     }
     if (page.length < PAGE) break;
     after = page[page.length - 1]!.sort;

@@ -3,11 +3,12 @@
  * alerts expected from them, a threat-intel lookup over the shipped seed lists, and the projection a
  * reviewer reads. Expected files change only on purpose: CRYPTOCHANNEL_UPDATE_GOLDEN=1 rewrites them.
  */
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadContent, parseIntelList, type Tunables } from '../../../../src/content';
+import { loadContent, loadThreatIntelSeed, type Tunables } from '../../../../src/content';
 import type { AlertContext, AlertDocument } from '../../../../src/correlator/alert';
 import { correlateAll } from '../../../../src/correlator/correlate';
+import { intelHit, intelLookup } from '../../../../src/correlator/intel';
 import type { AnalyticFn, AnalyticId, CorrelationContext, IntelHit, IntelLookup, SourceEvent } from '../../../../src/correlator/types';
 
 export function goldenHarness(analytic: AnalyticId, fn: AnalyticFn) {
@@ -18,19 +19,8 @@ export function goldenHarness(analytic: AnalyticId, fn: AnalyticFn) {
   const alertCtx: AlertContext = { runId: 'golden', packageVersion: 'test', scoreThreshold: defaults.ScoreThreshold, now: '2025-12-01T00:00:00.000Z' };
 
   /** A threat-intel lookup over the seed lists the deployer loads (abuse.ch SSLBL JA3 and certificate lists). */
-  function seedIntel(): IntelLookup {
-    const dir = path.join(content.roots.integration, 'threat-intel');
-    const byId = new Map<string, IntelHit>();
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.csv'))) {
-      for (const d of parseIntelList(file, readFileSync(path.join(dir, file), 'utf8'))) {
-        const intel = (d.doc.cryptochannel as { intel: { kind: 'ja3' | 'cert_sha1'; value: string; list: string; reason: string } }).intel;
-        byId.set(d._id, { kind: intel.kind, value: intel.value, list: intel.list, reason: intel.reason });
-      }
-    }
-    return { ja3: (v) => byId.get(`ja3:${v}`), certSha1: (v) => byId.get(`cert_sha1:${v}`) };
-  }
-  const intel = seedIntel();
-  const noIntel: IntelLookup = { ja3: () => undefined, certSha1: () => undefined };
+  const intel = intelLookup(loadThreatIntelSeed(content.roots.integration).documents.map((d) => intelHit(d.doc)).filter((h): h is IntelHit => h !== undefined));
+  const noIntel: IntelLookup = intelLookup([]);
 
   function ctxWith(over: Partial<Tunables> = {}, lookup: IntelLookup = intel): CorrelationContext {
     return { tunables: { ...defaults, ...over }, intel: lookup };
