@@ -1,26 +1,11 @@
 /**
  * The shapes the demo shares with the generator (the issue-6 contract): what generateTelemetry
- * takes and returns, and the ground-truth file it writes beside the telemetry. Declared here so that
- * the demo's own parts (evaluate, report) depend on the contract, not on the generator's code.
+ * takes and returns (the generator's own types), and the part of the ground-truth file the demo's
+ * evaluation and report read.
  */
-import type { Source } from '../content/sources';
+import type { GenerateOptions, GeneratedTelemetry } from '../generator';
 
-export interface GenerateOptions {
-  events: number;
-  seed: number;
-  days?: number;
-  /** ISO; default now - days. */
-  start?: string;
-  outDir: string;
-  onProgress?: (written: number) => void;
-}
-
-export interface GeneratedTelemetry {
-  files: Array<{ source: Source; path: string; events: number }>;
-  groundTruthPath: string;
-  attacks: number;
-  benignHosts: string[];
-}
+export type { GenerateOptions, GeneratedTelemetry };
 
 export type Generate = (options: GenerateOptions) => Promise<GeneratedTelemetry>;
 
