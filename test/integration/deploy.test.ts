@@ -5,13 +5,14 @@
  * the user's assets and the data alone.
  *
  * It installs under the real names, so it runs alone in its file and starts by removing any earlier
- * install (the integration project runs one file at a time: jest.config.js).
+ * install and every cryptochannel data stream (the integration project runs one file at a time:
+ * jest.config.js).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { applyPlan, planDeployment, planUninstall } from '../../src/apply/deploy';
+import { applyPlan, ensureInstalled, planDeployment, planUninstall } from '../../src/apply/deploy';
 import { connect, getPipeline, putPipeline, search, type ClusterClient } from '../../src/cluster';
 import { customPipelineId, loadContent, pipelineId } from '../../src/content';
 import { PACKAGE_VERSION } from '../../src/package-info';
@@ -42,6 +43,9 @@ describe(`the deployer on ${testEngineLabel()}`, () => {
 
   beforeAll(async () => {
     client = await connect({ url: testUrl() });
+    // A cluster without cryptochannel: uninstall keeps the templates that live data streams still use,
+    // so streams another test file (or an interrupted run) left behind would turn creates into no-ops.
+    await client.request({ method: 'DELETE', path: '/_data_stream/logs-cryptochannel.*', ignore: [404] });
     const clean = await planUninstall({ client, content, packageVersion: PACKAGE_VERSION, now: new Date().toISOString() }, true);
     await applyPlan({ client, content, packageVersion: PACKAGE_VERSION, now: new Date().toISOString() }, clean);
     await putPipeline(client, foreignPipeline, { description: 'someone else’s', processors: [{ set: { field: 'x', value: 1 } }] });
@@ -51,6 +55,8 @@ describe(`the deployer on ${testEngineLabel()}`, () => {
     await client.request({ method: 'DELETE', path: `/_ingest/pipeline/${foreignPipeline}`, ignore: [404] });
     await client.request({ method: 'DELETE', path: `/_index_template/${foreignTemplate}`, ignore: [404] });
     await client.request({ method: 'DELETE', path: `/_data_stream/logs-cryptochannel.*-${namespace}`, ignore: [404] });
+    // The files after this one start from an installed cluster, as global-setup left it.
+    await ensureInstalled({ client, content, packageVersion: PACKAGE_VERSION, now: new Date().toISOString() });
     await client.close();
   });
 

@@ -1,7 +1,10 @@
 import os from 'node:os';
 import path from 'node:path';
+import { ensureInstalled } from '../../src/apply/deploy';
 import { connect } from '../../src/cluster';
+import { loadContent } from '../../src/content';
 import { startEngine } from '../../src/engine';
+import { PACKAGE_VERSION } from '../../src/package-info';
 import { DEFAULT_TEST_PORT, TEST_ENGINE_VAR, TEST_URL_VAR } from './support/engine-env';
 
 /**
@@ -9,6 +12,10 @@ import { DEFAULT_TEST_PORT, TEST_ENGINE_VAR, TEST_URL_VAR } from './support/engi
  * set (as .ci/run does after `cryptochannel engine start`) it uses that cluster; otherwise it starts
  * one through the same code as `cryptochannel engine start` and global-teardown stops it.
  * There is no fallback: without a real engine the integration project fails.
+ *
+ * Every test file then starts from a cluster with this version installed, whatever ran before it
+ * (jest orders files by earlier timings, so a fresh machine runs them in another order); the one
+ * file that uninstalls (deploy.test.ts) installs again when it ends.
  */
 export default async function globalSetup(): Promise<void> {
   let url = process.env[TEST_URL_VAR];
@@ -32,5 +39,6 @@ export default async function globalSetup(): Promise<void> {
   process.env[TEST_URL_VAR] = url;
   process.env[TEST_ENGINE_VAR] = `${client.flavor} ${client.version}`;
   process.stderr.write(`\n[engine] integration tests run against ${client.flavor} ${client.version} at ${url}\n`);
+  await ensureInstalled({ client, content: loadContent(), packageVersion: PACKAGE_VERSION, now: new Date().toISOString() });
   await client.close();
 }
