@@ -115,7 +115,8 @@ export interface Resolver {
   self: string;
 }
 
-function renderValue(value: unknown, resolve: Resolver): unknown {
+/** Replaces the placeholders in a pipeline's content (any JSON value) through `resolve`. */
+export function renderValue(value: unknown, resolve: Resolver): unknown {
   if (typeof value === 'string') {
     const whole = WHOLE_TUNABLE.exec(value);
     if (whole?.[1]) return resolve.tunable(whole[1]);
@@ -145,7 +146,8 @@ export function wrapEntryPipeline(
   self: string,
   deadletterScript: string,
   ecsVersion: string,
-  customPipeline: string = customPipelineId(source),
+  /** null: no call of its own (Fleet calls `<type>-<dataset>@custom` itself, with ignore_missing_pipeline). */
+  customPipeline: string | null = customPipelineId(source),
 ): Record<string, unknown> {
   const processors = body.processors as unknown[];
   return {
@@ -153,7 +155,7 @@ export function wrapEntryPipeline(
     processors: [
       { set: { tag: 'ingested', field: 'event.ingested', value: '{{{_ingest.timestamp}}}' } },
       ...processors,
-      { pipeline: { tag: 'custom', name: customPipeline } },
+      ...(customPipeline === null ? [] : [{ pipeline: { tag: 'custom', name: customPipeline } }]),
       { set: { tag: 'ecs_version', field: 'ecs.version', value: ecsVersion } },
       { set: { tag: 'dataset', field: 'event.dataset', value: `${PRODUCT}.${source}` } },
       {
