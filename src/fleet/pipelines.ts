@@ -63,7 +63,13 @@ function calledPipelines(body: unknown): string[] {
 }
 
 /** The pipelines of one source's data stream: its own, and the shared ones it calls (transitively). */
-export function fleetPipelines(content: Content, source: string, packageVersion: string): FleetPipelineFile[] {
+export function fleetPipelines(
+  content: Content,
+  source: string,
+  packageVersion: string,
+  /** Fleet is Elasticsearch's; `opensearch` serves the test that runs the package's pipelines on the test engine. */
+  flavor: 'elasticsearch' | 'opensearch' = 'elasticsearch',
+): FleetPipelineFile[] {
   const own = content.pipelines.filter((p) => p.owner === source);
   if (!own.some((p) => p.name === 'default')) throw new ContentError(`ingest-pipelines/${source}`, 'a source needs a default.yml entry pipeline');
   const shared = new Map(content.pipelines.filter((p) => p.owner === SHARED).map((p) => [p.name, p]));
@@ -94,7 +100,8 @@ export function fleetPipelines(content: Content, source: string, packageVersion:
     };
     let body = renderValue(p.body, resolve) as Record<string, unknown>;
     if (p.owner === source && p.name === 'default') body = wrapEntryPipeline(source, body, self, resolve.script('deadletter'), EcsVersion, null);
-    body = translateForElasticsearch(inlineScripts(body, scripts, p.file) as Record<string, unknown>);
+    body = inlineScripts(body, scripts, p.file) as Record<string, unknown>;
+    if (flavor === 'elasticsearch') body = translateForElasticsearch(body);
     return { file: `${p.name}.yml`, name: p.name, owner: p.owner, body };
   };
 

@@ -14,6 +14,7 @@ import { checkPackage, packageSpecBinary } from '../../src/fleet/spec-check';
 import { writeFleetPackage } from '../../src/fleet/write';
 import { engineAssets, kibanaAssets, mlAssets } from '../../src/plan/desired';
 import type { DesiredAsset } from '../../src/plan/types';
+import { fleetPipelineBody } from '../support/fleet-install';
 
 const VERSION = '0.1.0';
 const content = loadContent();
@@ -30,11 +31,6 @@ const applyEs = engineAssets(content, { flavor: 'elasticsearch', packageVersion:
 const ofKind = (assets: DesiredAsset[], kind: string) => assets.filter((a) => a.kind === kind);
 
 type Json = Record<string, unknown>;
-
-/** Fleet's substitution of `{{ IngestPipeline "x" }}` (Fleet's installer: one optional space inside the braces, either quote). */
-function fleetResolve(text: string, source: string): string {
-  return text.replace(/\{\{\s?IngestPipeline\s+['"]([^'"]+)['"]\s?\}\}/g, (_m, name: string) => `logs-${PRODUCT}.${source}-${VERSION}-${name}`);
-}
 
 /** apply's ES pipeline as Fleet would hold it: stored scripts inline, shared names per data stream, no @custom call, no _meta. */
 function applyAsFleet(body: Json, source: string, scripts: Map<string, string>): Json {
@@ -120,7 +116,7 @@ describe('the Fleet package', () => {
 
     it.each(fleetFiles.map((f) => [path.basename(f.path, '.yml'), f.content]))('%s', (name, text) => {
       expect(text.startsWith('---\n')).toBe(true);
-      const fleet = parse(fleetResolve(text, source)) as Json;
+      const fleet = fleetPipelineBody(text, source, VERSION);
       const own = applyPipelines.get(name === 'default' ? `logs-${PRODUCT}.${source}-${VERSION}` : `logs-${PRODUCT}.${source}-${VERSION}-${name}`);
       const shared = applyPipelines.get(`logs-${PRODUCT}-${VERSION}-${name}`);
       const applied = own ?? shared;
