@@ -25,6 +25,8 @@ export interface DeployContext {
   kibana?: KibanaClient;
   /** Install exactly these (a reviewed bundle, `apply --from-bundle`) instead of rendering the content. */
   bundle?: { flavor: 'elasticsearch' | 'opensearch'; desired: DesiredAsset[] };
+  /** Only the runtime share (`--runtime-only`): what the correlator needs and Fleet cannot install. */
+  runtimeOnly?: boolean;
 }
 
 export interface PlannedDeployment {
@@ -88,7 +90,7 @@ export async function planDeployment(ctx: DeployContext): Promise<PlannedDeploym
     unsupported.exception_list = unsupported.rule = unsupported.saved_object = NO_KIBANA;
   }
   const observed = [...state.assets, ...(kibanaState?.assets ?? [])];
-  const plan = makePlan(desired, observed, { flavor: ctx.client.flavor, packageVersion: ctx.packageVersion, force: ctx.force, unsupported });
+  const plan = makePlan(desired, observed, { flavor: ctx.client.flavor, packageVersion: ctx.packageVersion, force: ctx.force, unsupported, runtimeOnly: ctx.runtimeOnly });
   return { plan, state, kibanaState };
 }
 
@@ -171,21 +173,25 @@ export interface StatusReport {
   packageVersion: string;
   flavor: string;
   installed: Array<{ kind: string; name: string; package_version?: string }>;
+  /** What Fleet installed for the cryptochannel package: Fleet's, so neither counted above nor removed by uninstall. */
+  fleet: Array<{ kind: string; name: string }>;
   userOwned: Array<{ kind: string; name: string }>;
   pending: Record<string, number>;
   upToDate: boolean;
 }
 
-/** What is installed (ours only), what is the user's, and whether `apply` has anything left to do. */
+/** What is installed (ours only), what Fleet installed, what is the user's, and whether `apply` has anything left to do. */
 export async function deploymentStatus(ctx: DeployContext): Promise<StatusReport> {
-  const { plan, state } = await planDeployment(ctx);
-  const ours = state.assets.filter((a) => a.meta?.managed_by === 'cryptochannel' && a.meta.package_version !== TEST_PACKAGE_VERSION);
+  const { plan, state, kibanaState } = await planDeployment(ctx);
+  const ours = state.assets.filter((a) => !a.fleet && a.meta?.managed_by === 'cryptochannel' && a.meta.package_version !== TEST_PACKAGE_VERSION);
+  const fleet = [...state.assets, ...(kibanaState?.assets ?? [])].filter((a) => a.fleet);
   const pending = { ...plan.summary };
   return {
     packageVersion: ctx.packageVersion,
     flavor: ctx.client.flavor,
     installed: ours.map((a) => ({ kind: a.kind, name: a.name, package_version: a.meta?.package_version })),
-    userOwned: state.assets.filter((a) => a.kind === 'custom_pipeline' || a.kind === 'tunables').map((a) => ({ kind: a.kind, name: a.name })),
+    fleet: fleet.map((a) => ({ kind: a.kind, name: a.name })),
+    userOwned: state.assets.filter((a) => !a.fleet && (a.kind === 'custom_pipeline' || a.kind === 'tunables')).map((a) => ({ kind: a.kind, name: a.name })),
     pending,
     upToDate: pending.create + pending.update + pending.delete + pending.conflict === 0,
   };
@@ -195,10 +201,11 @@ export async function planUninstall(ctx: DeployContext, purge: boolean): Promise
   const state = await observeEngine(ctx.client, [], ctx.content.scripts.map((s) => s.name));
   const kibanaState = ctx.kibana ? await observeKibana(ctx.kibana, ctx.client, kibanaNames((ctx.detection ??= loadDetectionContent(ctx.content.roots)))) : undefined;
   const observed = [...state.assets, ...(kibanaState?.assets ?? [])];
-  const ours = observed.filter((a) => a.meta?.managed_by === 'cryptochannel' && a.meta.package_version !== TEST_PACKAGE_VERSION);
-  const userOwned: ObservedAsset[] = observed.filter((a) => a.kind === 'custom_pipeline' || a.kind === 'tunables' || a.kind === 'exception_list');
+  // Ours are deleted; Fleet's are listed as kept (removing them is Fleet's job); the rest is left out.
+  const shown = observed.filter((a) => a.fleet || (a.meta?.managed_by === 'cryptochannel' && a.meta.package_version !== TEST_PACKAGE_VERSION));
+  const userOwned: ObservedAsset[] = observed.filter((a) => !a.fleet && (a.kind === 'custom_pipeline' || a.kind === 'tunables' || a.kind === 'exception_list'));
   const { templatesInUse, composedOf } = await templateUse(ctx.client);
-  return { plan: makeUninstallPlan(ours, userOwned, { flavor: ctx.client.flavor, packageVersion: ctx.packageVersion, purge, templatesInUse, composedOf }), state, kibanaState };
+  return { plan: makeUninstallPlan(shown, userOwned, { flavor: ctx.client.flavor, packageVersion: ctx.packageVersion, purge, templatesInUse, composedOf }), state, kibanaState };
 }
 
 /** Which of our index templates data streams were created from, and what each is composed of. */

@@ -1,11 +1,13 @@
 /**
  * What the engine holds of cryptochannel's kinds of asset: every asset that carries our stamp (so an
- * upgrade can retire old versions and uninstall can find everything), every asset a desired one
- * would collide with, and the user-owned ones (live tunables, @custom pipelines).
+ * upgrade can retire old versions and uninstall can find everything), every asset Fleet installed
+ * for the cryptochannel package (so the planner leaves Fleet's share to Fleet), every asset a
+ * desired one would collide with, and the user-owned ones (live tunables, @custom pipelines).
  */
 import type { ClusterClient } from '../cluster';
 import { customPipelineId, MONITOR_NAME_PREFIX, mlJobMeta, openSearchMeta, pipelineMeta, sha256, SOURCES, THREAT_INTEL_INDEX, type ManagedMeta } from '../content';
 import { TUNABLES_DOC_ID, TUNABLES_INDEX } from '../plan/desired';
+import { isFleetMeta } from '../plan/fleet';
 import { TEST_PACKAGE_VERSION } from '../plan/plan';
 import type { AssetKind, ObservedAsset } from '../plan/types';
 
@@ -22,6 +24,9 @@ function markerMeta(text: unknown): ManagedMeta | undefined {
 function ourMeta(meta: unknown): ManagedMeta | undefined {
   return meta && typeof meta === 'object' && (meta as ManagedMeta).managed_by === 'cryptochannel' ? (meta as ManagedMeta) : undefined;
 }
+
+/** `{fleet: true}` for an asset whose `_meta` says Fleet installed it for our package, else nothing. */
+const fleetMark = (meta: unknown): { fleet?: true } => (isFleetMeta(meta) ? { fleet: true } : {});
 
 export interface EngineState {
   assets: ObservedAsset[];
@@ -41,8 +46,10 @@ async function templates(client: ClusterClient, kind: 'component_template' | 'in
   const out: ObservedAsset[] = [];
   for (const entry of body[listKey] ?? []) {
     const name = entry.name as string;
-    const meta = ourMeta((entry[kind] as Record<string, unknown> | undefined)?._meta);
-    if (meta || wanted.has(name)) out.push({ kind, name, target: 'engine', meta });
+    const raw = (entry[kind] as Record<string, unknown> | undefined)?._meta;
+    const meta = ourMeta(raw);
+    const fleet = fleetMark(raw);
+    if (meta || fleet.fleet || wanted.has(name)) out.push({ kind, name, target: 'engine', meta, ...fleet });
   }
   return out;
 }
@@ -51,8 +58,8 @@ async function lifecyclePolicies(client: ClusterClient, wanted: Set<string>, sta
   if (client.flavor === 'elasticsearch') {
     const res = await client.request<Record<string, { policy?: { _meta?: unknown } }>>({ method: 'GET', path: '/_ilm/policy', ignore: [404] });
     return Object.entries(res.status === 404 ? {} : res.body)
-      .map(([name, p]) => ({ kind: 'lifecycle_policy' as const, name, target: 'engine' as const, meta: ourMeta(p.policy?._meta) }))
-      .filter((o) => o.meta || wanted.has(o.name));
+      .map(([name, p]): ObservedAsset => ({ kind: 'lifecycle_policy', name, target: 'engine', meta: ourMeta(p.policy?._meta), ...fleetMark(p.policy?._meta) }))
+      .filter((o) => o.meta || o.fleet || wanted.has(o.name));
   }
   const res = await client.request<{ policies?: Array<{ _id: string; _seq_no: number; _primary_term: number; policy: { description?: string } }> }>({
     method: 'GET',
@@ -98,12 +105,15 @@ async function pipelines(client: ClusterClient, wanted: Set<string>): Promise<Ob
   const customs = new Set(SOURCES.map((s) => customPipelineId(s)));
   const out: ObservedAsset[] = [];
   for (const [id, pipeline] of Object.entries(body)) {
+    // Elasticsearch pipelines hold `_meta` (Fleet stamps its own); OpenSearch ones do not.
+    const fleet = fleetMark(pipeline._meta);
     if (customs.has(id)) {
-      out.push({ kind: 'custom_pipeline', name: id, target: 'engine' });
+      out.push({ kind: 'custom_pipeline', name: id, target: 'engine', ...fleet });
       continue;
     }
-    const meta = pipelineMeta(pipeline);
-    if (meta || wanted.has(id)) out.push({ kind: 'pipeline', name: id, target: 'engine', meta });
+    // A package may bring our description marker along; Fleet's stamp says whose it is now.
+    const meta = fleet.fleet ? undefined : pipelineMeta(pipeline);
+    if (meta || fleet.fleet || wanted.has(id)) out.push({ kind: 'pipeline', name: id, target: 'engine', meta, ...fleet });
   }
   return out;
 }

@@ -5,6 +5,7 @@
  */
 import type { ClusterClient, KibanaClient } from '../cluster';
 import { managedMeta, toNdjson, type KibanaSavedObject, type ManagedMeta, type RenderedExceptionList, type RenderedRule } from '../content';
+import { isFleetRule, isFleetSavedObject } from '../plan/fleet';
 import type { ObservedAsset, PlanItem } from '../plan/types';
 
 export const STATE_INDEX = 'cryptochannel-state';
@@ -46,19 +47,36 @@ export async function observeKibana(kibana: KibanaClient, engine: ClusterClient,
     state.assets.push({ kind: 'exception_list', name: w.name, target: 'kibana' });
   }
   for (const w of wanted.filter((x) => x.kind === 'rule')) {
-    const res = await kibana.request<{ meta?: unknown; tags?: string[]; author?: string[] }>({ method: 'GET', path: '/api/detection_engine/rules', query: { rule_id: w.name }, ignore: [404] });
+    const res = await kibana.request<{ meta?: unknown; tags?: string[]; author?: string[]; immutable?: boolean; rule_source?: unknown }>({
+      method: 'GET',
+      path: '/api/detection_engine/rules',
+      query: { rule_id: w.name },
+      ignore: [404],
+    });
     if (res.status === 404) continue;
+    // Installed from Fleet's security_rule assets: Fleet's, whatever stamp the package's payload carried.
+    if (isFleetRule(res.body)) {
+      state.assets.push({ kind: 'rule', name: w.name, target: 'kibana', fleet: true });
+      continue;
+    }
     // Kibana replaces `meta` when a user edits a rule in the UI: our tag and author still say whose it is.
     const meta = ourMeta(res.body.meta) ?? (res.body.tags?.includes('cryptochannel') && res.body.author?.includes('cryptochannel') ? { managed_by: 'cryptochannel' as const, package_version: 'unknown', content_sha256: 'edited-in-kibana' } : undefined);
     state.assets.push({ kind: 'rule', name: w.name, target: 'kibana', meta });
   }
   const objects = wanted.filter((x) => x.kind === 'saved_object').map((w) => ({ type: w.name.split('/')[0]!, id: w.name.slice(w.name.indexOf('/') + 1) }));
   if (objects.length) {
-    const res = await kibana.request<{ saved_objects: Array<{ type: string; id: string; error?: unknown }> }>({ method: 'POST', path: '/api/saved_objects/_bulk_get', body: objects, idempotent: true });
+    const res = await kibana.request<{ saved_objects: Array<{ type: string; id: string; error?: unknown; managed?: boolean }> }>({
+      method: 'POST',
+      path: '/api/saved_objects/_bulk_get',
+      body: objects,
+      idempotent: true,
+    });
     for (const so of res.body.saved_objects) {
       if (so.error) continue;
       const name = `${so.type}/${so.id}`;
-      state.assets.push({ kind: 'saved_object', name, target: 'kibana', meta: state.manifest[name] });
+      // Fleet's copy replaced ours (or never was ours): the manifest's record no longer says whose it is.
+      if (isFleetSavedObject(so)) state.assets.push({ kind: 'saved_object', name, target: 'kibana', fleet: true });
+      else state.assets.push({ kind: 'saved_object', name, target: 'kibana', meta: state.manifest[name] });
     }
   }
   return state;
@@ -66,7 +84,7 @@ export async function observeKibana(kibana: KibanaClient, engine: ClusterClient,
 
 /** Saved objects and rules this space holds that a manifest or our stamp says are ours (for uninstall). */
 export function ownedKibanaAssets(state: KibanaState): ObservedAsset[] {
-  return state.assets.filter((a) => a.meta?.managed_by === 'cryptochannel');
+  return state.assets.filter((a) => !a.fleet && a.meta?.managed_by === 'cryptochannel');
 }
 
 export async function applyKibanaItem(kibana: KibanaClient, item: PlanItem, state: KibanaState, packageVersion: string): Promise<void> {

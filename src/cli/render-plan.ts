@@ -6,8 +6,13 @@ import { table } from './output';
 export function renderPlan(plan: Plan): string {
   const rows = plan.waves.flatMap((w) => w.items.map((i) => ({ wave: w.wave, action: i.action, kind: i.kind, name: i.name, reason: i.reason })));
   const s = plan.summary;
+  const notes = [
+    ...(plan.fleet ? ['Fleet installed cryptochannel on this cluster: its share is left to Fleet (skipped); the deployer installs the runtime share'] : []),
+    ...(plan.runtimeOnly ? ['--runtime-only: only the runtime share (tunables, threat intel, the alerts stream, exception lists) is planned'] : []),
+  ];
   return [
     `cryptochannel ${plan.packageVersion} on ${plan.flavor}`,
+    ...notes,
     '',
     rows.length ? table(rows, ['wave', 'action', 'kind', 'name', 'reason']) : '(nothing to install)',
     '',

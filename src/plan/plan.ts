@@ -2,6 +2,7 @@
  * Planning: desired assets × observed state → ordered waves of decisions. Pure: the same inputs give
  * the same plan, so `plan` shows exactly what `apply` will do and tests need no cluster.
  */
+import { FLEET_REASON, FLEET_UNINSTALL_REASON, isRuntimeShare, leftToFleetReason, runtimeOnlyReason } from './fleet';
 import { mergeTunables } from './tunables-merge';
 import { WAVES, type Action, type AssetKind, type DesiredAsset, type ObservedAsset, type Plan, type PlanItem, type PlanWave } from './types';
 
@@ -12,6 +13,8 @@ export interface PlanOptions {
   force?: boolean;
   /** Kinds this cluster cannot take (no Kibana configured, no ML, no alerting plugin), with why. */
   unsupported?: Partial<Record<AssetKind, string>>;
+  /** Plan only the runtime share (src/plan/fleet.ts); the rest is someone else's to install. */
+  runtimeOnly?: boolean;
 }
 
 const key = (kind: string, name: string) => `${kind}\u0000${name}`;
@@ -22,13 +25,20 @@ const key = (kind: string, name: string) => `${kind}\u0000${name}`;
  * while such a run is in flight.
  */
 export const TEST_PACKAGE_VERSION = 'test';
-const managedHere = (o: ObservedAsset) => o.meta?.managed_by === 'cryptochannel' && o.meta.package_version !== TEST_PACKAGE_VERSION;
+const managedHere = (o: ObservedAsset) => !o.fleet && o.meta?.managed_by === 'cryptochannel' && o.meta.package_version !== TEST_PACKAGE_VERSION;
 
 /** Kinds whose installed names carry the package version: an upgrade leaves the old ones behind. */
 const VERSIONED: readonly AssetKind[] = ['pipeline', 'stored_script'];
 
-function decide(want: DesiredAsset, have: ObservedAsset | undefined, options: PlanOptions): PlanItem {
+function decide(want: DesiredAsset, have: ObservedAsset | undefined, options: PlanOptions, fleetInstalled: boolean): PlanItem {
   const base = { kind: want.kind, name: want.name, target: want.target };
+  // Fleet's own asset under our name: never a conflict, never overwritten (not even with --force).
+  if (have?.fleet) return { ...base, action: 'skip', reason: FLEET_REASON };
+  const runtime = isRuntimeShare(want.kind, want.name);
+  // Fleet's copy may carry another name (its version, or inlined into its pipelines): installing ours
+  // beside it would install cryptochannel twice.
+  if (!runtime && fleetInstalled) return { ...base, action: 'skip', reason: leftToFleetReason(want.kind) };
+  if (!runtime && options.runtimeOnly) return { ...base, action: 'skip', reason: runtimeOnlyReason(options.flavor) };
   const unsupported = options.unsupported?.[want.kind];
   if (unsupported) return { ...base, action: 'skip', reason: unsupported };
   if (!have) return { ...base, action: 'create', reason: 'missing', body: want.body, sha256: want.sha256 };
@@ -64,9 +74,10 @@ function summarise(waves: PlanWave[]): Record<Action, number> {
 export function makePlan(desired: DesiredAsset[], observed: ObservedAsset[], options: PlanOptions): Plan {
   const seen = new Map(observed.map((o) => [key(o.kind, o.name), o]));
   const wanted = new Set(desired.map((d) => key(d.kind, d.name)));
+  const fleetInstalled = observed.some((o) => o.fleet);
   const waves: PlanWave[] = [];
   for (const wave of WAVES) {
-    const items = desired.filter((d) => d.kind === wave).map((d) => decide(d, seen.get(key(d.kind, d.name)), options));
+    const items = desired.filter((d) => d.kind === wave).map((d) => decide(d, seen.get(key(d.kind, d.name)), options, fleetInstalled));
     if (items.length) waves.push({ wave, items });
   }
   // What an earlier version installed under its own versioned names, once nothing uses it: pipelines
@@ -76,11 +87,24 @@ export function makePlan(desired: DesiredAsset[], observed: ObservedAsset[], opt
     for (const o of observed) {
       if (o.kind !== kind || wanted.has(key(o.kind, o.name))) continue;
       if (!managedHere(o) || o.meta!.package_version === options.packageVersion) continue;
-      cleanup.push({ kind, name: o.name, target: o.target, action: 'delete', reason: `left by ${o.meta!.package_version}, superseded by ${options.packageVersion}` });
+      const reason = `left by ${o.meta!.package_version}, superseded by ${options.packageVersion}`;
+      // Pipelines and scripts are not the runtime share: --runtime-only leaves even old ones alone.
+      cleanup.push(
+        options.runtimeOnly
+          ? { kind, name: o.name, target: o.target, action: 'skip', reason: `${reason}: ${runtimeOnlyReason(options.flavor)}` }
+          : { kind, name: o.name, target: o.target, action: 'delete', reason },
+      );
     }
   }
   if (cleanup.length) waves.push({ wave: 'cleanup', items: cleanup });
-  return { flavor: options.flavor, packageVersion: options.packageVersion, waves, summary: summarise(waves) };
+  return {
+    flavor: options.flavor,
+    packageVersion: options.packageVersion,
+    waves,
+    summary: summarise(waves),
+    ...(fleetInstalled ? { fleet: true as const } : {}),
+    ...(options.runtimeOnly ? { runtimeOnly: true as const } : {}),
+  };
 }
 
 export interface UninstallOptions {
@@ -101,6 +125,8 @@ export interface UninstallOptions {
 /**
  * Removes only what carries our stamp, in reverse install order (pipelines before the scripts they
  * call, index templates before their component templates). Data streams and their data stay.
+ * `observed` may hold anything the cluster showed: assets Fleet installed are listed as skipped
+ * (removing them is Fleet's job), everything else that is not ours is left out.
  */
 export function makeUninstallPlan(observed: ObservedAsset[], userOwned: ObservedAsset[], options: UninstallOptions): Plan {
   const inUse = options.templatesInUse ?? {};
@@ -116,14 +142,15 @@ export function makeUninstallPlan(observed: ObservedAsset[], userOwned: Observed
   const waves: PlanWave[] = [];
   for (const wave of [...WAVES].reverse()) {
     const items: PlanItem[] = observed
-      .filter((o) => o.kind === wave && managedHere(o))
+      .filter((o) => o.kind === wave && (managedHere(o) || o.fleet))
       .map((o) => {
+        if (o.fleet) return { kind: o.kind, name: o.name, target: o.target, action: 'skip' as const, reason: FLEET_UNINSTALL_REASON };
         const kept = keep(o);
         return kept
           ? { kind: o.kind, name: o.name, target: o.target, action: 'noop' as const, reason: kept }
           : { kind: o.kind, name: o.name, target: o.target, action: 'delete' as const, reason: `installed by cryptochannel ${o.meta!.package_version}` };
       });
-    for (const o of userOwned.filter((u) => u.kind === wave)) {
+    for (const o of userOwned.filter((u) => u.kind === wave && !u.fleet)) {
       items.push(
         options.purge
           ? { kind: o.kind, name: o.name, target: o.target, action: 'delete', reason: 'yours, removed because of --purge' }

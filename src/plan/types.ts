@@ -51,6 +51,8 @@ export interface ObservedAsset {
   sha256?: string;
   /** Anything the planner needs to merge (the live tunables document). */
   body?: unknown;
+  /** Fleet installed it (package cryptochannel): never ours, never a conflict, never touched. */
+  fleet?: true;
 }
 
 export type Action = 'create' | 'update' | 'noop' | 'conflict' | 'delete' | 'skip';
@@ -77,4 +79,8 @@ export interface Plan {
   packageVersion: string;
   waves: PlanWave[];
   summary: Record<Action, number>;
+  /** The cluster shows a Fleet install of cryptochannel: its share of the plan is left to Fleet. */
+  fleet?: true;
+  /** Planned with --runtime-only: only the runtime share. */
+  runtimeOnly?: true;
 }

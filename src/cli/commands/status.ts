@@ -9,8 +9,9 @@ function render(r: StatusReport): string {
   return [
     `cryptochannel ${r.packageVersion} (this CLI) on ${r.flavor}; installed versions: ${versions}`,
     '',
-    r.installed.length ? table(r.installed.map((i) => ({ ...i })), ['kind', 'name', 'package_version']) : 'nothing of cryptochannel is installed',
+    r.installed.length ? table(r.installed.map((i) => ({ ...i })), ['kind', 'name', 'package_version']) : `nothing of cryptochannel is installed${r.fleet.length ? ' by this CLI' : ''}`,
     '',
+    ...(r.fleet.length ? [`installed by Fleet (package cryptochannel), managed in Kibana → Integrations: ${r.fleet.length} asset(s)`] : []),
     r.userOwned.length ? `yours (kept across upgrades): ${r.userOwned.map((u) => u.name).join(', ')}` : 'no user-owned assets yet',
     r.upToDate ? 'up to date: apply has nothing to do' : `apply would: create ${p.create}, update ${p.update}, delete ${p.delete}; conflicts ${p.conflict}`,
   ].join('\n');

@@ -5,7 +5,7 @@ import { renderApply, renderPlan } from '../render-plan';
 
 export function uninstallCommand(): Command {
   return new Command('uninstall')
-    .description("remove only the assets whose stamp says cryptochannel's; data streams and their data stay")
+    .description("remove only the assets whose stamp says cryptochannel's; data streams and their data stay, and what Fleet installed is Fleet's to remove")
     .option('--yes', 'remove without asking')
     .option('--dry-run', 'list what would be removed, change nothing')
     .option('--purge', 'also remove what became yours: the live tunables and the @custom pipelines')
