@@ -228,3 +228,13 @@ export function buildFleetPackage(content: Content, detection: DetectionContent,
   );
   return { name: FLEET_PACKAGE_NAME, version: options.packageVersion, files, counts };
 }
+
+/** For `validate`: whether the package renders, without writing it (content problems as messages). */
+export function fleetPackageProblems(content: Content, detection: DetectionContent, options: FleetBuildOptions): { files: number; problems: string[] } {
+  try {
+    return { files: buildFleetPackage(content, detection, options).files.length, problems: [] };
+  } catch (err) {
+    if (err instanceof ContentError) return { files: 0, problems: [`Fleet package: ${err.message}`] };
+    throw err;
+  }
+}

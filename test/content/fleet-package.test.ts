@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ECS, loadContent, loadDetectionContent, mlJobMeta, PRODUCT, SOURCES } from '../../src/content';
-import { buildFleetPackage, FLEET_PACKAGE_NAME, type FleetPackage } from '../../src/fleet/package';
+import { buildFleetPackage, FLEET_PACKAGE_NAME, fleetPackageProblems, type FleetPackage } from '../../src/fleet/package';
 import { checkPackage, packageSpecBinary } from '../../src/fleet/spec-check';
 import { writeFleetPackage } from '../../src/fleet/write';
 import { engineAssets, kibanaAssets, mlAssets } from '../../src/plan/desired';
@@ -102,6 +102,8 @@ describe('the Fleet package', () => {
     expect(manifest).toMatchObject({ name: 'cryptochannel', version: VERSION, type: 'integration' });
     expect((parse(file('changelog.yml')) as Array<{ version: string }>)[0]!.version).toBe(VERSION);
     expect(() => buildFleetPackage(content, detection, { packageVersion: '9.9.9' })).toThrow(/changelog/);
+    expect(fleetPackageProblems(content, detection, { packageVersion: '9.9.9' }).problems).toEqual([expect.stringMatching(/^Fleet package: .*changelog\.yml.*add an entry for this version/)]);
+    expect(fleetPackageProblems(content, detection, { packageVersion: VERSION })).toEqual({ files: pkg.files.length, problems: [] });
   });
 
   it('has one data stream per source and the dead-letter stream', () => {
