@@ -13,9 +13,22 @@ import type { Tunables } from '../../content';
 // ---------------------------------------------------------------------------------------------
 // Addresses
 
+// A run asks about the same few thousand addresses at every grid step; parsing is pure, so each
+// text is parsed once. Bounded: a run over millions of distinct addresses starts the cache afresh.
+const PARSED = new Map<string, readonly number[] | undefined>();
+const PARSED_MAX = 100_000;
+
 /** An address as 16 bytes (IPv4 mapped into ::ffff:0:0/96), or undefined when the text is not one. */
-export function ipBytes(text: string | undefined): number[] | undefined {
+export function ipBytes(text: string | undefined): readonly number[] | undefined {
   if (!text) return undefined;
+  if (PARSED.has(text)) return PARSED.get(text);
+  const bytes = parseIp(text);
+  if (PARSED.size >= PARSED_MAX) PARSED.clear();
+  PARSED.set(text, bytes ? Object.freeze(bytes) : undefined);
+  return PARSED.get(text);
+}
+
+function parseIp(text: string): number[] | undefined {
   const s = text.trim().replace(/^\[|\]$/g, '').replace(/%.*$/, '');
   const v4 = (t: string): number[] | undefined => {
     const parts = t.split('.');
