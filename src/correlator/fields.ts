@@ -56,10 +56,18 @@ export function dataset(e: SourceEvent): string | undefined {
   return str(e, 'event.dataset');
 }
 
+// Every analytic asks every buffered event its source at every grid step; an event's source never changes.
+const SOURCE = new WeakMap<SourceEvent, string | null>();
+
 /** `cryptochannel.<source>` → `<source>`. */
 export function sourceOf(e: SourceEvent): string | undefined {
-  const d = dataset(e);
-  return d?.startsWith('cryptochannel.') ? d.slice('cryptochannel.'.length) : undefined;
+  let source = SOURCE.get(e);
+  if (source === undefined) {
+    const d = dataset(e);
+    source = d?.startsWith('cryptochannel.') ? d.slice('cryptochannel.'.length) : null;
+    SOURCE.set(e, source);
+  }
+  return source ?? undefined;
 }
 
 /** "15m", "90s", "2h", "500ms" → milliseconds. */

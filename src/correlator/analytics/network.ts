@@ -87,9 +87,20 @@ export function isIp(text: string | undefined): boolean {
 }
 
 /** Internal per the live InternalNetworks tunable; undefined when the text is not an address. */
+// Asked for the same addresses at every grid step, under the same tunables object within a run.
+const INTERNAL = new WeakMap<Tunables, Map<string, boolean>>();
+
 export function isInternal(ip: string | undefined, tunables: Tunables): boolean | undefined {
   if (!ip || !isIp(ip)) return undefined;
-  return tunables.InternalNetworks.some((c) => inCidr(ip, c));
+  let known = INTERNAL.get(tunables);
+  if (!known) INTERNAL.set(tunables, (known = new Map()));
+  let internal = known.get(ip);
+  if (internal === undefined) {
+    internal = tunables.InternalNetworks.some((c) => inCidr(ip, c));
+    if (known.size >= PARSED_MAX) known.clear();
+    known.set(ip, internal);
+  }
+  return internal;
 }
 
 function normName(name: string): string {
