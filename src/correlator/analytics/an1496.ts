@@ -19,20 +19,18 @@ import {
   addressesOf,
   byTime,
   certificateReasons,
-  connectionEntities,
-  egressReason,
+  connectionProcess,
+  endpointFinding,
   ENDPOINT_JITTER_MS,
   groupBy,
-  hostEntity,
   idsReason,
   indexNetwork,
-  indicators,
-  intelListed,
+  libraryNames,
   limits,
   loadsBefore,
   networkView,
+  processName,
   sensorHandshakeMeasures,
-  tlsEntity,
   uniqueEvents,
   validTime,
   type EndpointConnection,
@@ -55,10 +53,6 @@ const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 
 function isSysmon(e: SourceEvent, action: string): boolean {
   return sourceOf(e) === 'sysmon' && str(e, 'event.action') === action;
-}
-
-function processName(e: SourceEvent): string | undefined {
-  return str(e, 'process.name') ?? baseName(str(e, 'process.executable'));
 }
 
 /** The host part of a CAPI2 ↔ Sysmon join: both name the Windows computer; compare its first label. */
@@ -225,11 +219,11 @@ export const an1496: AnalyticFn = (events, ctx) => {
     const chain = capi2For(conn, capi2ByHostPid, serverNames, sensorSha1, lim);
 
     // The process: allowed, unexpected, or an allowed name on a renamed binary.
-    const name = processName(conn.event) ?? 'unknown process';
+    const name = connectionProcess(conn);
     const original = start ? str(start, 'process.pe.original_file_name') : undefined;
     const allowedName = inList(name, t.AllowedCryptoProcesses);
     const renamed = allowedName && !!original && !inList(original, t.AllowedCryptoProcesses);
-    const libs = [...new Set(joined.map((l) => l.name))];
+    const libs = libraryNames(joined);
     const reasons: Reason[] = [];
     if (allowedName && !renamed) {
       reasons.push({
@@ -270,7 +264,6 @@ export const an1496: AnalyticFn = (events, ctx) => {
         message: 'the process loaded a crypto library that is not signed by a trusted publisher',
       });
     }
-    reasons.push(egressReason(conn, joined, ctx));
 
     const measures: HandshakeMeasure[] = sensorHandshakeMeasures(view);
     const firstCheck = chain.find((e) => e.time >= conn.time);
@@ -282,48 +275,24 @@ export const an1496: AnalyticFn = (events, ctx) => {
     const ids = idsReason(view.alerts);
     if (ids) abnormal.push(ids);
 
-    const ind = indicators([...view.sessions, ...view.certificates, ...view.alerts, ...chain]);
-    if (abnormal.length === 0 && (allowedName && !renamed ? true : !intelListed(ind, ctx))) continue;
-    reasons.push(...abnormal);
-
-    const evidence = uniqueEvents([
-      ...joined.flatMap((l) => l.events),
-      conn.event,
-      ...(start ? [start] : []),
-      ...lookups,
-      ...chain,
-      ...view.sessions,
-      ...view.certificates,
-      ...view.flows,
-      ...view.alerts,
-    ]);
-    const domain = lookups.map((e) => str(e, 'dns.question.name')).find(Boolean) ?? str(conn.event, 'destination.domain');
-    const entities = {
-      host: hostEntity(conn, view),
-      process: {
-        ...(str(conn.event, 'process.entity_id') ? { entity_id: str(conn.event, 'process.entity_id') } : {}),
-        ...(num(conn.event, 'process.pid') !== undefined ? { pid: num(conn.event, 'process.pid') } : {}),
-        name,
-        ...(str(conn.event, 'process.executable') ? { executable: str(conn.event, 'process.executable') } : {}),
-        ...(start && str(start, 'process.command_line') ? { command_line: str(start, 'process.command_line') } : {}),
+    const finding = endpointFinding(
+      {
+        analytic: 'AN1496',
+        loadVerb: 'loaded',
+        conn,
+        loads: joined,
+        view,
+        processReasons: reasons,
+        abnormal,
+        allowListed: allowedName && !renamed,
+        endpointCertificates: chain,
+        endpointEvidence: [...(start ? [start] : []), ...lookups],
+        commandLine: start ? str(start, 'process.command_line') : undefined,
+        domain: lookups.map((e) => str(e, 'dns.question.name')).find(Boolean) ?? str(conn.event, 'destination.domain'),
       },
-      ...(str(conn.event, 'user.name') ? { user: { name: str(conn.event, 'user.name') } } : {}),
-      dll: { name: (unsigned[0] ?? joined[0]!).name, ...((unsigned[0] ?? joined[0]!).path ? { path: (unsigned[0] ?? joined[0]!).path } : {}) },
-      ...connectionEntities(conn, view, domain),
-      tls: tlsEntity(view.sessions, [...view.certificates, ...view.alerts, ...chain]),
-    };
-    const dest = `${entities.destination?.domain ? `${entities.destination.domain} ` : ''}${conn.destIp}${conn.destPort !== undefined ? `:${conn.destPort}` : ''}`;
-    const what = abnormal.length ? abnormal.map((r) => r.name.replace(/_/g, ' ')).join(', ') : 'threat-intel listed indicator';
-    findings.push({
-      analytic: 'AN1496',
-      evidence,
-      reasons,
-      entities,
-      ...(ind.ja3 || ind.cert_sha1 ? { indicators: ind } : {}),
-      // One alert per endpoint connection, however many sensor records join it later.
-      key: `${conn.event.index}/${conn.event.id}`,
-      summary: `${name} on ${str(conn.event, 'host.name') ?? entities.host?.ip?.[0] ?? 'an unnamed host'} loaded ${libs.join(', ')} and connected to ${dest}: ${what}`,
-    });
+      ctx,
+    );
+    if (finding) findings.push(finding);
   }
   return findings;
 };

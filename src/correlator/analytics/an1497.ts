@@ -22,19 +22,16 @@ import {
   addressesOf,
   byTime,
   certificateReasons,
-  connectionEntities,
-  egressReason,
+  connectionProcess,
+  endpointFinding,
   groupBy,
-  hostEntity,
   idsReason,
   indexNetwork,
-  indicators,
-  intelListed,
+  libraryNames,
   limits,
   loadsBefore,
   networkView,
   sensorHandshakeMeasures,
-  tlsEntity,
   trafficReason,
   trafficShape,
   uniqueEvents,
@@ -192,9 +189,9 @@ export const an1497: AnalyticFn = (events, ctx) => {
     const view = networkView(conn, net, lim, horizon);
 
     const exe = str(conn.event, 'process.executable');
-    const name = str(conn.event, 'process.name') ?? baseName(exe) ?? 'unknown process';
+    const name = connectionProcess(conn);
     const command = commandLine(conn.event) ?? exec?.command;
-    const libs = [...new Set(joined.map((l) => l.name))];
+    const libs = libraryNames(joined);
     const reasons: Reason[] = [
       {
         name: 'crypto_library_mapped',
@@ -215,7 +212,6 @@ export const an1497: AnalyticFn = (events, ctx) => {
         message: 'the program runs from a writable, memory-backed or hidden location',
       });
     }
-    reasons.push(egressReason(conn, joined, ctx));
 
     const abnormal: Reason[] = [];
     const off = command ? VALIDATION_OFF.filter((v) => v.test(command, name)).map((v) => v.label) : [];
@@ -234,41 +230,26 @@ export const an1497: AnalyticFn = (events, ctx) => {
     const ids = idsReason(view.alerts);
     if (ids) abnormal.push(ids);
 
-    const ind = indicators([...view.sessions, ...view.certificates, ...view.alerts]);
-    if (abnormal.length === 0 && !intelListed(ind, ctx)) continue;
-    reasons.push(...abnormal);
-
     // The exec is evidence when a reason came from it alone: its arguments or its command line.
     const ownArgs = [exe, ...list(conn.event, 'process.args')];
     const fromExec = !!exec && ((!!writable && !ownArgs.includes(writable)) || (off.length > 0 && !commandLine(conn.event)));
-    const execEvidence = fromExec && exec ? [exec.event] : [];
-    const evidence = uniqueEvents([...joined.flatMap((l) => l.events), conn.event, ...conn.parts, ...execEvidence, ...view.sessions, ...view.certificates, ...view.flows, ...view.alerts]);
-    const entities = {
-      host: hostEntity(conn, view),
-      process: {
-        ...(str(conn.event, 'process.entity_id') ? { entity_id: str(conn.event, 'process.entity_id') } : {}),
-        ...(num(conn.event, 'process.pid') !== undefined ? { pid: num(conn.event, 'process.pid') } : {}),
-        name,
-        ...(exe ? { executable: exe } : {}),
-        ...(command ? { command_line: command } : {}),
+    const finding = endpointFinding(
+      {
+        analytic: 'AN1497',
+        loadVerb: 'mapped',
+        conn,
+        loads: joined,
+        view,
+        processReasons: reasons,
+        abnormal,
+        allowListed: false,
+        endpointCertificates: [],
+        endpointEvidence: fromExec && exec ? [exec.event] : [],
+        commandLine: command,
       },
-      ...(str(conn.event, 'user.name') ? { user: { name: str(conn.event, 'user.name') } } : {}),
-      dll: { name: joined[0]!.name, ...(joined[0]!.path ? { path: joined[0]!.path } : {}) },
-      ...connectionEntities(conn, view, undefined),
-      tls: tlsEntity(view.sessions, [...view.certificates, ...view.alerts]),
-    };
-    const dest = `${entities.destination?.domain ? `${entities.destination.domain} ` : ''}${conn.destIp}${conn.destPort !== undefined ? `:${conn.destPort}` : ''}`;
-    const what = abnormal.length ? abnormal.map((r) => r.name.replace(/_/g, ' ')).join(', ') : 'threat-intel listed indicator';
-    findings.push({
-      analytic: 'AN1497',
-      evidence,
-      reasons,
-      entities,
-      ...(ind.ja3 || ind.cert_sha1 ? { indicators: ind } : {}),
-      // One alert per endpoint connection, however many sensor records join it later.
-      key: `${conn.event.index}/${conn.event.id}`,
-      summary: `${name} on ${str(conn.event, 'host.name') ?? entities.host?.ip?.[0] ?? 'an unnamed host'} mapped ${libs.join(', ')} and connected to ${dest}: ${what}`,
-    });
+      ctx,
+    );
+    if (finding) findings.push(finding);
   }
   return findings;
 };

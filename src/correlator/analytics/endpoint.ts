@@ -1,8 +1,9 @@
 /**
  * What the two endpoint analytics share (AN1496 Windows, AN1497 Linux): an endpoint saw a process
  * load crypto libraries and then connect out; this module finds what the network sensors saw of
- * that connection (TLS session, certificate, flow, IDS alert) and turns the certificate, handshake,
- * traffic-shape and IDS facts into reasons with their observed values and thresholds.
+ * that connection (TLS session, certificate, flow, IDS alert), turns the certificate, handshake,
+ * traffic-shape and IDS facts into reasons with their observed values and thresholds, and builds the
+ * finding of the connection (`endpointFinding`) from what each analytic adds of its own.
  *
  * Joins (design.md, issue 5):
  *   - endpoint connection ↔ sensor record: network.community_id, else the 5-tuple in either
@@ -18,8 +19,8 @@
  * run without re-ingesting. Every reader tolerates missing or malformed fields.
  */
 import { CLOCK_SKEW_MS } from '../correlate';
-import { durationMs, get, list, num, sourceOf, str } from '../fields';
-import type { CorrelationContext, FindingEntities, Reason, SourceEvent } from '../types';
+import { baseName, durationMs, get, list, num, sourceOf, str } from '../fields';
+import type { AnalyticId, CorrelationContext, Finding, FindingEntities, Reason, SourceEvent } from '../types';
 
 /** Points of the reasons both analytics share (the analytic modules hold their own). */
 export const SHARED_POINTS = {
@@ -513,7 +514,7 @@ export function trafficReason(shape: TrafficShape | undefined, ctx: CorrelationC
   );
 }
 
-export function egressReason(conn: EndpointConnection, loads: LibraryLoad[], ctx: CorrelationContext): Reason {
+function egressReason(conn: EndpointConnection, loads: LibraryLoad[], ctx: CorrelationContext): Reason {
   const last = loads.reduce((a, b) => (b.time > a.time ? b : a));
   const dest = `${conn.destIp}${conn.destPort !== undefined ? `:${conn.destPort}` : ''}${conn.transport ? `/${conn.transport}` : ''}`;
   return {
@@ -529,7 +530,7 @@ export function egressReason(conn: EndpointConnection, loads: LibraryLoad[], ctx
 // ---------------------------------------------------------------------------------------------
 // Indicators and entities
 
-export function indicators(sources: SourceEvent[]): { ja3?: string[]; cert_sha1?: string[] } {
+function indicators(sources: SourceEvent[]): { ja3?: string[]; cert_sha1?: string[] } {
   const ja3 = new Set<string>();
   const sha1 = new Set<string>();
   for (const e of sources) {
@@ -544,12 +545,12 @@ export function indicators(sources: SourceEvent[]): { ja3?: string[]; cert_sha1?
 }
 
 /** Whether threat intel lists any indicator: the only thing that makes a quiet connection worth a finding. */
-export function intelListed(ind: { ja3?: string[]; cert_sha1?: string[] }, ctx: CorrelationContext): boolean {
+function intelListed(ind: { ja3?: string[]; cert_sha1?: string[] }, ctx: CorrelationContext): boolean {
   return (ind.ja3 ?? []).some((h) => ctx.intel.ja3(h) !== undefined) || (ind.cert_sha1 ?? []).some((h) => ctx.intel.certSha1(h) !== undefined);
 }
 
 /** ECS tls.* of the alert: the sensor's session when there is one, completed from the certificate records. */
-export function tlsEntity(sessions: SourceEvent[], others: SourceEvent[]): Record<string, unknown> | undefined {
+function tlsEntity(sessions: SourceEvent[], others: SourceEvent[]): Record<string, unknown> | undefined {
   const base = [...sessions, ...others].map((e) => get(e.doc, 'tls')).find((v) => v && typeof v === 'object' && !Array.isArray(v)) as Record<string, unknown> | undefined;
   if (!base) return undefined;
   const tls = JSON.parse(JSON.stringify(base)) as Record<string, unknown>;
@@ -566,7 +567,7 @@ export function tlsEntity(sessions: SourceEvent[], others: SourceEvent[]): Recor
   return tls;
 }
 
-export function connectionEntities(conn: EndpointConnection, view: NetworkView, domain: string | undefined): Pick<FindingEntities, 'source' | 'destination' | 'network'> {
+function connectionEntities(conn: EndpointConnection, view: NetworkView, domain: string | undefined): Pick<FindingEntities, 'source' | 'destination' | 'network'> {
   const e = conn.event;
   const sniDomain = view.sessions.map((s) => str(s, 'destination.domain')).find(Boolean);
   const communityId = conn.communityId ?? [...view.sessions, ...view.flows, ...view.alerts].map((s) => str(s, 'network.community_id')).find(Boolean);
@@ -599,7 +600,7 @@ export function connectionEntities(conn: EndpointConnection, view: NetworkView, 
 }
 
 /** host.* of the alert: the endpoint that ran the process (design.md "Whose alert"). */
-export function hostEntity(conn: EndpointConnection, view: NetworkView): FindingEntities['host'] {
+function hostEntity(conn: EndpointConnection, view: NetworkView): FindingEntities['host'] {
   const e = conn.event;
   const ips = new Set(conn.hostIps);
   if (ips.size === 0) {
@@ -625,4 +626,104 @@ export function addressesOf(e: SourceEvent): string[] {
   const sip = str(e, 'source.ip');
   if (sip) out.add(sip);
   return [...out].sort();
+}
+
+/** The name of the process an event is about: its name, else its executable's file name. */
+export function processName(e: SourceEvent): string | undefined {
+  return str(e, 'process.name') ?? baseName(str(e, 'process.executable'));
+}
+
+/** What the reasons and the summary call the connection's process. */
+export function connectionProcess(conn: EndpointConnection): string {
+  return processName(conn.event) ?? 'unknown process';
+}
+
+/** Each crypto library once, in load order: what the reasons and the summary list. */
+export function libraryNames(loads: LibraryLoad[]): string[] {
+  return [...new Set(loads.map((l) => l.name))];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The finding
+
+/** One endpoint connection joined to its library loads and the sensors' view, and what its analytic adds. */
+export interface EndpointFindingInput {
+  analytic: Extract<AnalyticId, 'AN1496' | 'AN1497'>;
+  /** How the summary says the process took the libraries: Windows loads a DLL, Linux opens or maps a shared object. */
+  loadVerb: 'loaded' | 'mapped';
+  conn: EndpointConnection;
+  /** The crypto loads joined to the connection (`loadsBefore`): at least one. */
+  loads: LibraryLoad[];
+  view: NetworkView;
+  /** What the endpoint says of the process and its libraries: the finding's first reasons. */
+  processReasons: Reason[];
+  /** What is abnormal about the connection: the finding's last reasons, and what its summary names. */
+  abnormal: Reason[];
+  /**
+   * The process is allow-listed (AN1496's AllowedCryptoProcesses; nothing on Linux is): with nothing
+   * abnormal, its connection is no finding even when threat intel lists an indicator.
+   */
+  allowListed: boolean;
+  /** The endpoint's own records of the server certificate (CAPI2): indicators and tls.* come from them too. */
+  endpointCertificates: SourceEvent[];
+  /** Further endpoint records that a reason or an entity came from (process start, DNS lookups, exec). */
+  endpointEvidence: SourceEvent[];
+  /** process.command_line, when an endpoint record gives it. */
+  commandLine?: string;
+  /** destination.domain when no sensor session names the server (a name the process resolved). */
+  domain?: string;
+}
+
+/**
+ * The finding of one endpoint connection: reasons (the process's, the egress after the load, what
+ * is abnormal), evidence, entities, indicators and summary. None when nothing is abnormal and no
+ * indicator is threat-intel listed, or nothing is abnormal and the process is allow-listed.
+ */
+export function endpointFinding(input: EndpointFindingInput, ctx: CorrelationContext): Finding | undefined {
+  const { conn, loads, view, abnormal } = input;
+  const ind = indicators([...view.sessions, ...view.certificates, ...view.alerts, ...input.endpointCertificates]);
+  if (abnormal.length === 0 && (input.allowListed || !intelListed(ind, ctx))) return undefined;
+
+  const evidence = uniqueEvents([
+    ...loads.flatMap((l) => l.events),
+    conn.event,
+    ...conn.parts,
+    ...input.endpointEvidence,
+    ...input.endpointCertificates,
+    ...view.sessions,
+    ...view.certificates,
+    ...view.flows,
+    ...view.alerts,
+  ]);
+  const name = connectionProcess(conn);
+  const executable = str(conn.event, 'process.executable');
+  // The library the alert names: the first whose signature does not verify (only Sysmon says), else the first loaded.
+  const dll = loads.find((l) => l.trusted === false) ?? loads[0]!;
+  const entities: FindingEntities = {
+    host: hostEntity(conn, view),
+    process: {
+      ...(str(conn.event, 'process.entity_id') ? { entity_id: str(conn.event, 'process.entity_id') } : {}),
+      ...(num(conn.event, 'process.pid') !== undefined ? { pid: num(conn.event, 'process.pid') } : {}),
+      name,
+      ...(executable ? { executable } : {}),
+      ...(input.commandLine ? { command_line: input.commandLine } : {}),
+    },
+    ...(str(conn.event, 'user.name') ? { user: { name: str(conn.event, 'user.name') } } : {}),
+    dll: { name: dll.name, ...(dll.path ? { path: dll.path } : {}) },
+    ...connectionEntities(conn, view, input.domain),
+    tls: tlsEntity(view.sessions, [...view.certificates, ...view.alerts, ...input.endpointCertificates]),
+  };
+  const dest = `${entities.destination?.domain ? `${entities.destination.domain} ` : ''}${conn.destIp}${conn.destPort !== undefined ? `:${conn.destPort}` : ''}`;
+  const what = abnormal.length ? abnormal.map((r) => r.name.replace(/_/g, ' ')).join(', ') : 'threat-intel listed indicator';
+  const host = str(conn.event, 'host.name') ?? entities.host?.ip?.[0] ?? 'an unnamed host';
+  return {
+    analytic: input.analytic,
+    evidence,
+    reasons: [...input.processReasons, egressReason(conn, loads, ctx), ...abnormal],
+    entities,
+    ...(ind.ja3 || ind.cert_sha1 ? { indicators: ind } : {}),
+    // One alert per endpoint connection, however many sensor records join it later.
+    key: `${conn.event.index}/${conn.event.id}`,
+    summary: `${name} on ${host} ${input.loadVerb} ${libraryNames(loads).join(', ')} and connected to ${dest}: ${what}`,
+  };
 }
