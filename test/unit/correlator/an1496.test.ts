@@ -19,7 +19,7 @@ import { SlidingCorrelator } from '../../../src/correlator/correlate';
 
 import type { SourceEvent } from '../../../src/correlator/types';
 
-const { FIXTURES, defaults, alertCtx, noIntel, ctxWith, load, run, project, golden, names, scoreOf } = goldenHarness('AN1496', an1496);
+const { FIXTURES, defaults, alertCtx, noIntel, ctxWith, load, run, project, golden, reasonNames, scoreOf } = goldenHarness('AN1496', an1496);
 
 describe('AN1496 golden scenarios', () => {
   const scenarios: Array<[string, number]> = [
@@ -57,7 +57,7 @@ describe('AN1496 joins and evidence', () => {
     expect(actions).toEqual(
       expect.arrayContaining(['process-created', 'image-loaded', 'dns-query', 'network-connection', 'certificate-chain-built', 'certificate-chain-policy-verified', 'certificate-details', 'tls_session', 'x509_certificate', 'network_flow']),
     );
-    expect(names(alert!)).toEqual(['unexpected_crypto_process', 'unsigned_crypto_library', 'egress_after_crypto_load', 'self_signed_certificate', 'weak_key', 'sni_certificate_mismatch', 'capi2_chain_error']);
+    expect(reasonNames(alert!)).toEqual(['unexpected_crypto_process', 'unsigned_crypto_library', 'egress_after_crypto_load', 'self_signed_certificate', 'weak_key', 'sni_certificate_mismatch', 'capi2_chain_error']);
     // host.* is the endpoint that ran the process (design.md "Whose alert").
     expect(alert!.doc.host).toEqual({ name: 'WKS-ENG-117.corp.example.com', ip: ['10.20.40.117'], os: { type: 'windows' } });
     expect((alert!.doc.tls as any).client.ja3).toBe('72a589da586844d7f0818ce684948eea');
@@ -70,7 +70,7 @@ describe('AN1496 joins and evidence', () => {
 
   it('joins a sensor whose clock is off by less than the skew, not by more', () => {
     const events = load('evasive-clock-skew');
-    expect(names(run(events)[0]!)).toEqual(expect.arrayContaining(['self_signed_certificate', 'handshake_failed']));
+    expect(reasonNames(run(events)[0]!)).toEqual(expect.arrayContaining(['self_signed_certificate', 'handshake_failed']));
     // Move the sensor a further 30 s back: 130 s apart, beyond CLOCK_SKEW_MS (120 s). Nothing abnormal joins.
     const further = events.map((e) => (e.id.includes('-zeek-') ? { ...e, time: e.time - 30_000 } : e));
     expect(an1496(further, ctxWith())).toEqual([]);
@@ -113,7 +113,7 @@ describe('AN1496 tunables', () => {
   it('AllowedCryptoProcesses: an allowed process gets -40 instead of +25 and stops alerting', () => {
     const events = load('allowed-process');
     const [alert] = run(events);
-    expect(names(alert!)).toContain('unexpected_crypto_process');
+    expect(reasonNames(alert!)).toContain('unexpected_crypto_process');
     const allowed = ctxWith({ AllowedCryptoProcesses: [...defaults.AllowedCryptoProcesses, 'SyncSvc.exe'] });
     expect(run(events, allowed)).toEqual([]);
     const [finding] = an1496(events, allowed);
@@ -123,7 +123,7 @@ describe('AN1496 tunables', () => {
   it('AllowedCryptoProcesses: an allowed name on a renamed binary (PE original file name not allowed) is still unexpected', () => {
     const events = load('evasive-renamed-binary');
     const [alert] = run(events);
-    expect(names(alert!)).toEqual(expect.arrayContaining(['unexpected_crypto_process', 'renamed_binary']));
+    expect(reasonNames(alert!)).toEqual(expect.arrayContaining(['unexpected_crypto_process', 'renamed_binary']));
     // Allowing the binary's real name as well makes it an allowed process again.
     const [finding] = an1496(events, ctxWith({ AllowedCryptoProcesses: [...defaults.AllowedCryptoProcesses, 'svc-loader.exe'] }));
     expect(finding!.reasons.map((r) => r.name)).toContain('allowed_crypto_process');
@@ -162,9 +162,9 @@ describe('AN1496 tunables', () => {
   });
 
   it('CertValidationPolicy.min_rsa_key_bits decides what a weak key is', () => {
-    expect(names(run(load('malicious'))[0]!)).toContain('weak_key');
+    expect(reasonNames(run(load('malicious'))[0]!)).toContain('weak_key');
     const policy = { ...defaults.CertValidationPolicy, min_rsa_key_bits: 1024 };
-    expect(names(run(load('malicious'), ctxWith({ CertValidationPolicy: policy }))[0]!)).not.toContain('weak_key');
+    expect(reasonNames(run(load('malicious'), ctxWith({ CertValidationPolicy: policy }))[0]!)).not.toContain('weak_key');
   });
 });
 
@@ -183,7 +183,7 @@ describe('AN1496 threat intel', () => {
     const events = load('evasive-nonstandard-port');
     const without = run(events, ctxWith({}, noIntel));
     const withIntel = run(events);
-    expect(names(without[0]!)).not.toContain('threat_intel_ja3');
-    expect(names(withIntel[0]!)).toContain('threat_intel_ja3');
+    expect(reasonNames(without[0]!)).not.toContain('threat_intel_ja3');
+    expect(reasonNames(withIntel[0]!)).toContain('threat_intel_ja3');
   });
 });

@@ -20,7 +20,7 @@ import { SlidingCorrelator } from '../../../src/correlator/correlate';
 import { score } from '../../../src/correlator/scoring';
 import type { SourceEvent } from '../../../src/correlator/types';
 
-const { FIXTURES, defaults, alertCtx, noIntel, ctxWith, load, run, project, golden, names, scoreOf, reasonsOf, evidenceIds } = goldenHarness('AN1497', an1497);
+const { FIXTURES, defaults, alertCtx, noIntel, ctxWith, load, run, project, golden, reasonNames, scoreOf, reasonsOf, evidenceIds } = goldenHarness('AN1497', an1497);
 
 describe('AN1497 golden scenarios', () => {
   const scenarios: Array<[string, number]> = [
@@ -57,7 +57,7 @@ describe('AN1497 joins and evidence', () => {
     const [alert] = run(load('malicious'));
     const actions = ((alert!.doc.cryptochannel as any).alert.evidence as Array<{ action: string }>).map((e) => e.action);
     expect(actions).toEqual(['security_file_open', 'security_mmap_file', 'tcp_connect', 'network_flow', 'tls_session', 'x509_certificate']);
-    expect(names(alert!)).toEqual(['crypto_library_mapped', 'process_from_writable_path', 'egress_after_crypto_load', 'self_signed_certificate', 'client_heavy_traffic']);
+    expect(reasonNames(alert!)).toEqual(['crypto_library_mapped', 'process_from_writable_path', 'egress_after_crypto_load', 'self_signed_certificate', 'client_heavy_traffic']);
     expect(reasonsOf(alert!).find((r) => r.name === 'client_heavy_traffic')).toMatchObject({ observed: '128 (5242880 bytes out, 40960 in)', threshold: '<= 3', tunable: 'TrafficAsymmetryRatio' });
     expect(alert!.doc.host).toEqual({ name: 'build-runner-04', ip: ['192.168.40.14'] });
   });
@@ -94,7 +94,7 @@ describe('AN1497 joins and evidence', () => {
 
   it('joins a sensor whose clock is ahead by less than the skew, not by more', () => {
     const events = load('evasive-clock-skew');
-    expect(names(run(events)[0]!)).toEqual(expect.arrayContaining(['self_signed_certificate', 'handshake_failed']));
+    expect(reasonNames(run(events)[0]!)).toEqual(expect.arrayContaining(['self_signed_certificate', 'handshake_failed']));
     const further = events.map((e) => (e.id.includes('-zeek-') ? { ...e, time: e.time + 30_000 } : e));
     expect(an1497(further, ctxWith())).toEqual([]);
   });
@@ -150,7 +150,7 @@ describe('AN1497 tunables', () => {
   it('TrafficAsymmetryRatio: NetFlow\'s two one-way records are summed per direction', () => {
     const [alert] = run(load('evasive-netflow-ids'));
     expect(reasonsOf(alert!).find((r) => r.name === 'client_heavy_traffic')!.observed).toBe('51.415 (61870122 bytes out, 1203344 in)');
-    expect(names(run(load('evasive-netflow-ids'), ctxWith({ TrafficAsymmetryRatio: 60 }))[0]!)).not.toContain('client_heavy_traffic');
+    expect(reasonNames(run(load('evasive-netflow-ids'), ctxWith({ TrafficAsymmetryRatio: 60 }))[0]!)).not.toContain('client_heavy_traffic');
   });
 
   it('CertificateAuthorityList: the issuer is judged by the live list', () => {
