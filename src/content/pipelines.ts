@@ -135,6 +135,28 @@ export function renderValue(value: unknown, resolve: Resolver): unknown {
   return value;
 }
 
+/** The entry pipeline's own held-aside message: given back, not dropped, by the dead-letter script. */
+const HELD_MESSAGE = '_cc_held_message';
+
+/**
+ * The top-level scratch keys a source's pipelines write (`_name` targets of processors, and painless
+ * assignments to `ctx._name` / `ctx['_name']` / `ctx.put('_name', …)`), so that a document
+ * dead-lettered whole leaves without them.
+ */
+export function scratchKeys(pipelines: PipelineContent[], source: string): string[] {
+  const keys = new Set<string>();
+  for (const p of pipelines.filter((x) => x.owner === source || x.owner === SHARED)) {
+    const text = JSON.stringify(p.body);
+    for (const m of text.matchAll(/"(?:target_field|field)":"(_[A-Za-z0-9_]+)"/g)) keys.add(m[1]!);
+    for (const m of text.matchAll(/"(?:target_field|field)":\[((?:"[^"]*",?)*)\]/g)) for (const k of m[1]!.matchAll(/"(_[A-Za-z0-9_]+)"/g)) keys.add(k[1]!);
+    for (const m of text.matchAll(/ctx\.(_[A-Za-z0-9_]+)\s*=[^=]/g)) keys.add(m[1]!);
+    for (const m of text.matchAll(/ctx\[\\?'(_[A-Za-z0-9_]+)\\?'\]\s*=[^=]/g)) keys.add(m[1]!);
+    for (const m of text.matchAll(/ctx\.put\(\\?'(_[A-Za-z0-9_]+)/g)) keys.add(m[1]!);
+  }
+  keys.delete(HELD_MESSAGE);
+  return [...keys].sort();
+}
+
 /**
  * What every source's entry pipeline gets from the renderer rather than from its content, so no
  * source can forget it: event.ingested first, ECS version, dataset and an event-time check last,
@@ -148,6 +170,8 @@ export function wrapEntryPipeline(
   ecsVersion: string,
   /** null: no call of its own (Fleet calls `<type>-<dataset>@custom` itself, with ignore_missing_pipeline). */
   customPipeline: string | null = customPipelineId(source),
+  /** Top-level scratch keys the dead-letter script removes from a document kept whole (scratchKeys). */
+  scratch: string[] = [],
 ): Record<string, unknown> {
   const processors = body.processors as unknown[];
   return {
@@ -170,7 +194,7 @@ export function wrapEntryPipeline(
       { set: { field: '_deadletter_time', value: '{{{_ingest.timestamp}}}' } },
       { set: { field: 'error.message', value: '{{{_ingest.on_failure_message}}}' } },
       { set: { field: 'error.type', value: '{{{_ingest.on_failure_processor_type}}}' } },
-      { script: { id: deadletterScript, params: { pipeline: self, source } } },
+      { script: { id: deadletterScript, params: { pipeline: self, source, ...(scratch.length ? { scratch } : {}) } } },
     ],
   };
 }
@@ -199,7 +223,9 @@ export function renderPipelines(pipelines: PipelineContent[], scripts: string[],
       throw new ContentError(p.file, 'an entry pipeline has no on_failure of its own: the renderer adds the dead-letter routing');
     }
     let body = renderValue(p.body, resolve) as Record<string, unknown>;
-    if (p.owner !== SHARED && p.name === 'default') body = wrapEntryPipeline(p.owner, body, resolve.self, resolve.script('deadletter'), ctx.ecsVersion, customPipelineId(p.owner, ctx.customPrefix));
+    if (p.owner !== SHARED && p.name === 'default') {
+      body = wrapEntryPipeline(p.owner, body, resolve.self, resolve.script('deadletter'), ctx.ecsVersion, customPipelineId(p.owner, ctx.customPrefix), scratchKeys(pipelines, p.owner));
+    }
     if (ctx.flavor === 'elasticsearch') body = translateForElasticsearch(body);
     return { id: resolve.self, owner: p.owner, name: p.name, body: stampPipeline(body, managedMeta(body, ctx.packageVersion), ctx.flavor) };
   });

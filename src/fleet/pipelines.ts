@@ -14,6 +14,7 @@ import {
   EcsVersion,
   pipelineId,
   renderValue,
+  scratchKeys,
   SHARED,
   wrapEntryPipeline,
   type Content,
@@ -99,7 +100,7 @@ export function fleetPipelines(
       },
     };
     let body = renderValue(p.body, resolve) as Record<string, unknown>;
-    if (p.owner === source && p.name === 'default') body = wrapEntryPipeline(source, body, self, resolve.script('deadletter'), EcsVersion, null);
+    if (p.owner === source && p.name === 'default') body = wrapEntryPipeline(source, body, self, resolve.script('deadletter'), EcsVersion, null, scratchKeys(content.pipelines, source));
     body = inlineScripts(body, scripts, p.file) as Record<string, unknown>;
     if (flavor === 'elasticsearch') body = translateForElasticsearch(body);
     return { file: `${p.name}.yml`, name: p.name, owner: p.owner, body };

@@ -1,6 +1,6 @@
 import { ContentError } from '../../../src/content/files';
 import { EcsVersion } from '../../../src/content/fields';
-import { pipelineId, pipelineMeta, renderPipelines, scriptId, stampPipeline, type PipelineContent } from '../../../src/content/pipelines';
+import { pipelineId, pipelineMeta, renderPipelines, scratchKeys, scriptId, stampPipeline, type PipelineContent } from '../../../src/content/pipelines';
 import { ecsMapping, nestProperties } from '../../../src/content/templates';
 import { loadContent, renderIngest, SOURCES, validateNamespace } from '../../../src/content';
 
@@ -126,5 +126,24 @@ describe('processor options per engine', () => {
     expect(processors[3]!.foreach.processor).toEqual({ fingerprint: { fields: ['b'], method: 'SHA-1' } });
     const [os] = renderPipelines([pipeline('zeek', 'default', [{ fingerprint: { fields: ['a'], hash_method: 'SHA-256@2.16.0' } }])], ['deadletter'], { ...ctx, flavor: 'opensearch' });
     expect((os!.body.processors as any[])[1]).toEqual({ fingerprint: { fields: ['a'], hash_method: 'SHA-256@2.16.0' } });
+  });
+});
+
+describe('scratchKeys', () => {
+  const p = (owner: string, body: Record<string, unknown>): PipelineContent => ({ owner, name: 'x', file: `${owner}/x.yml`, body });
+  it("collects the top-level _keys a source's pipelines and the shared ones write, and no others", () => {
+    const pipelines = [
+      p('zeek', {
+        processors: [
+          { json: { field: 'event.original', target_field: '_z' } },
+          { remove: { field: ['_z', '_zp', 'message'] } },
+          { script: { source: "ctx._a = 1; ctx['_b'] = 2; ctx.put('_c', 3); if (ctx._d == null) {} ctx._cc_held_message = 0;" } },
+          { rename: { field: 'message', target_field: '_cc_held_message' } },
+        ],
+      }),
+      p('_shared', { processors: [{ set: { field: '_shared_tmp', value: 1 } }] }),
+      p('suricata', { processors: [{ set: { field: '_other', value: 1 } }] }),
+    ];
+    expect(scratchKeys(pipelines, 'zeek')).toEqual(['_a', '_b', '_c', '_shared_tmp', '_z', '_zp']);
   });
 });
