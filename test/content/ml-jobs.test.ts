@@ -3,12 +3,12 @@
  * types by the TypeScript compiler, fields checked against the templates, datafeeds against the real
  * streams and the values the pipelines really write, and the rendered ownership marker.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
-import { defaultRoots, listFiles, loadContent, type OwnerFields } from '../../src/content';
+import { defaultRoots, loadContent, type OwnerFields } from '../../src/content';
 import { checkMlJob, datafeedId, loadMlJobs, mlJobMeta, renderMlJob, searchBodyFields, streamOfIndexPattern, type MlJobContent } from '../../src/content/ml-jobs';
 import { PACKAGE_ROOT } from '../../src/package-info';
+import { actionValues, goldenActions } from './support/golden-actions';
 
 const SHARED_IDS = [
   'cryptochannel_esxi_rare_mgmt_destination',
@@ -22,32 +22,6 @@ const roots = defaultRoots();
 const jobs = loadMlJobs(roots.detectionRules);
 const content = loadContent(roots);
 const fields: OwnerFields[] = content.fields;
-
-/** event.action values the golden outputs of a source really contain. */
-function goldenActions(source: string): Set<string> {
-  const dir = path.join(roots.pipelines, source, '_dev', 'test', 'pipeline');
-  const actions = new Set<string>();
-  for (const file of listFiles(dir, (n) => n.endsWith('-expected.json'))) {
-    for (const doc of (JSON.parse(readFileSync(file, 'utf8')) as { expected: Array<{ event?: { action?: string } }> }).expected) {
-      if (doc.event?.action) actions.add(doc.event.action);
-    }
-  }
-  return actions;
-}
-
-/** Values a search body compares event.action with (term / terms). */
-function actionValues(node: unknown, out: string[] = []): string[] {
-  if (Array.isArray(node)) node.forEach((n) => actionValues(n, out));
-  else if (node && typeof node === 'object') {
-    for (const [k, v] of Object.entries(node)) {
-      if ((k === 'term' || k === 'terms') && v && typeof v === 'object' && 'event.action' in v) {
-        const value = (v as Record<string, unknown>)['event.action'];
-        for (const a of Array.isArray(value) ? value : [value]) out.push(String(a));
-      } else actionValues(v, out);
-    }
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The type check: one program, one virtual file per job (plus deliberately wrong ones), compiled

@@ -5,9 +5,7 @@
  * outputs, rendered with tunables and an ownership marker. The queries themselves run on the real
  * engine in test/integration/opensearch-monitor-queries.test.ts.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { defaultRoots, listFiles, loadContent } from '../../src/content';
+import { defaultRoots, loadContent } from '../../src/content';
 import { streamOfIndexPattern } from '../../src/content/ml-jobs';
 import {
   checkDetector,
@@ -25,6 +23,7 @@ import {
   substitutePeriod,
   type MonitorContent,
 } from '../../src/content/opensearch-content';
+import { actionValues, goldenActions } from './support/golden-actions';
 
 const roots = defaultRoots();
 const content = loadContent(roots);
@@ -33,30 +32,6 @@ const schemas = loadOpenSearchSchemas(roots.detectionRules);
 const ctx = { packageVersion: '0.0.0-test', tunables: content.tunables as unknown as Record<string, unknown> };
 const renderedMonitors = monitors.map((m) => renderMonitor(m, ctx));
 const renderedDetectors = detectors.map((d) => renderDetector(d, ctx));
-
-function goldenActions(source: string): Set<string> {
-  const dir = path.join(roots.pipelines, source, '_dev', 'test', 'pipeline');
-  const actions = new Set<string>();
-  for (const file of listFiles(dir, (n) => n.endsWith('-expected.json'))) {
-    for (const doc of (JSON.parse(readFileSync(file, 'utf8')) as { expected: Array<{ event?: { action?: string } }> }).expected) {
-      if (doc.event?.action) actions.add(doc.event.action);
-    }
-  }
-  return actions;
-}
-
-function actionValues(node: unknown, out: string[] = []): string[] {
-  if (Array.isArray(node)) node.forEach((n) => actionValues(n, out));
-  else if (node && typeof node === 'object') {
-    for (const [k, v] of Object.entries(node)) {
-      if ((k === 'term' || k === 'terms') && v && typeof v === 'object' && 'event.action' in v) {
-        const value = (v as Record<string, unknown>)['event.action'];
-        for (const a of Array.isArray(value) ? value : [value]) out.push(String(a));
-      } else actionValues(v, out);
-    }
-  }
-  return out;
-}
 
 function clone<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
