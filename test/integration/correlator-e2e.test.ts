@@ -10,13 +10,11 @@
  * the same analytics with the same reasons (threat-intel reasons aside: here the real SSLBL seed
  * is loaded, there a fake lookup). Every alert's evidence must resolve to stored events.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { connect, type ClusterClient } from '../../src/cluster';
 import { ANALYTICS } from '../../src/correlator/types';
-import { cleanup } from './correlator-support';
+import { useTestEngine, writeRawFiles, type RawScenarioEvent } from './correlator-support';
 import { runCli } from './support/cli';
 import { testEngineLabel, testUrl } from './support/engine-env';
 
@@ -27,7 +25,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'cc-e2e-'));
 
 interface RawScenario {
   description: string;
-  events: Array<{ id: string; source: string; raw: unknown; meta?: unknown }>;
+  events: RawScenarioEvent[];
 }
 
 interface Expected {
@@ -40,39 +38,14 @@ function scenario(analytic: string, name: string): RawScenario | undefined {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RawScenario) : undefined;
 }
 
-/** One file per source, one record per line, as a shipper would have written them. */
-function rawFiles(events: RawScenario['events'], tag: string): Array<{ source: string; file: string; count: number }> {
-  const bySource = new Map<string, string[]>();
-  for (const e of events) {
-    if (e.meta) throw new Error(`${e.id}: shipper metadata (meta) cannot be sent with cryptochannel ingest; an end-to-end scenario must not need it`);
-    const line = typeof e.raw === 'string' ? e.raw : JSON.stringify(e.raw);
-    bySource.set(e.source, [...(bySource.get(e.source) ?? []), line]);
-  }
-  return [...bySource].map(([source, lines]) => {
-    const file = path.join(dir, `${tag}-${source}.log`);
-    writeFileSync(file, `${lines.join('\n')}\n`);
-    return { source, file, count: lines.length };
-  });
-}
-
 const reasonNames = (reasons: Array<{ name: string }>) => reasons.map((r) => r.name).filter((n) => !n.startsWith('threat_intel')).sort();
 
 describe(`raw files → ingest → correlate → alerts with the real analytics on ${testEngineLabel()}`, () => {
-  let client: ClusterClient;
-  const namespaces: string[] = [];
-
-  beforeAll(async () => {
-    client = await connect({ url: testUrl() });
-  });
-  afterAll(async () => {
-    for (const n of namespaces) await cleanup(client, n);
-    await client.close();
-  });
+  const engine = useTestEngine();
 
   async function ingestAndCorrelate(events: RawScenario['events'], tag: string): Promise<{ namespace: string; alerts: Array<Record<string, any>>; summary: Record<string, any> }> {
-    const namespace = `ccteste2e${tag}${randomBytes(3).toString('hex')}`;
-    namespaces.push(namespace);
-    for (const { source, file, count } of rawFiles(events, namespace)) {
+    const namespace = engine.namespace(`ccteste2e${tag}`);
+    for (const { source, path: file, count } of writeRawFiles(dir, events, namespace)) {
       const ingest = await runCli(['--url', testUrl(), '--json', 'ingest', '--source', source, '--namespace', namespace, file]);
       expect([source, ingest.code, ingest.stderr.includes('error:')]).toEqual([source, 0, false]);
       expect([source, JSON.parse(ingest.stdout)]).toMatchObject([source, { read: count, indexed: count, deadlettered: 0, rejected: 0 }]);
@@ -106,7 +79,7 @@ describe(`raw files → ingest → correlate → alerts with the real analytics 
       expect(a.threat.technique.subtechnique.id).toEqual(['T1573.002']);
       // Every piece of evidence is a stored event of this scenario.
       const evidence = a.cryptochannel.alert.evidence as Array<{ index: string; id: string }>;
-      const found = await client.request<{ docs: Array<{ found: boolean }> }>({ method: 'POST', path: '/_mget', body: { docs: evidence.map((e) => ({ _index: e.index, _id: e.id })) }, idempotent: true });
+      const found = await engine.client.request<{ docs: Array<{ found: boolean }> }>({ method: 'POST', path: '/_mget', body: { docs: evidence.map((e) => ({ _index: e.index, _id: e.id })) }, idempotent: true });
       expect(found.body.docs.every((d) => d.found)).toBe(true);
     }
   });

@@ -1,16 +1,18 @@
 /**
  * Shared by the correlator's integration tests: raw Zeek records sent through the real pipeline,
- * documents written around it (malformed on purpose), a test analytics module whose findings the
- * tests control, a proxy that fails chosen paths, the CLI as a child process, and cleanup of a
- * test namespace's state.
+ * documents written around it (malformed on purpose), raw golden scenarios written as files, a
+ * test analytics module whose findings the tests control, a proxy that fails chosen paths, the
+ * CLI as a child process, a describe block's engine client and namespaces, and cleanup of a test
+ * namespace's state.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { bulk, encodePath, refresh, type ClusterClient } from '../../src/cluster';
+import { bulk, connect, encodePath, refresh, type ClusterClient } from '../../src/cluster';
 import { dataStreamName, loadContent, loadRunsFields } from '../../src/content';
 import { checkpointId, STATE_INDEX } from '../../src/correlator/checkpoint';
 import { leaseId } from '../../src/correlator/lease';
@@ -18,6 +20,7 @@ import { silentLog } from '../../src/correlator/logger';
 import type { RuntimeConfig } from '../../src/correlator/run';
 import type { AnalyticFn, AnalyticId, Finding, SourceEvent } from '../../src/correlator/types';
 import { CLI } from './support/cli';
+import { testUrl } from './support/engine-env';
 
 export const content = loadContent();
 export const runsFields = loadRunsFields(content.roots.kibanaAssets);
@@ -64,6 +67,33 @@ export async function writeAroundPipeline(client: ClusterClient, namespace: stri
   const answer = await bulk(client, docs.map((document) => ({ action: { create: { _index: index } }, document })), { pipeline: '_none' });
   if (answer.errors) throw new Error(`writing test documents failed: ${JSON.stringify(answer.items.find((i) => i.create?.error))}`);
   await refresh(client, index);
+}
+
+/** An event of a raw golden scenario (test/fixtures/correlator/<an>/raw/*.json). */
+export interface RawScenarioEvent {
+  id: string;
+  source: string;
+  raw: unknown;
+  meta?: unknown;
+}
+
+/**
+ * A raw scenario as files in dir, one per source and one record per line, as a shipper would have
+ * written them (what `cryptochannel ingest` and the demo's ingestFiles read). Shipper metadata
+ * (meta) has no place in such a file, so a scenario that needs it is refused, not sent without it.
+ */
+export function writeRawFiles(dir: string, events: RawScenarioEvent[], tag: string): Array<{ source: string; path: string; count: number }> {
+  const bySource = new Map<string, string[]>();
+  for (const e of events) {
+    if (e.meta) throw new Error(`${e.id}: shipper metadata (meta) cannot be sent with cryptochannel ingest; an end-to-end scenario must not need it`);
+    const line = typeof e.raw === 'string' ? e.raw : JSON.stringify(e.raw);
+    bySource.set(e.source, [...(bySource.get(e.source) ?? []), line]);
+  }
+  return [...bySource].map(([source, lines]) => {
+    const file = path.join(dir, `${tag}-${source}.log`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    return { source, path: file, count: lines.length };
+  });
 }
 
 /**
@@ -196,6 +226,35 @@ export async function cleanup(client: ClusterClient, namespace: string, partitio
     for (const id of ids) await client.request({ method: 'DELETE', path: encodePath(STATE_INDEX, '_doc', id), ignore: [404] });
   }
   await client.request({ method: 'POST', path: `/${runsFields.index}/_delete_by_query`, query: { refresh: 'true', ignore_unavailable: true }, body: { query: { term: { 'cryptochannel.run.namespace': namespace } } }, idempotent: true, ignore: [404] });
+}
+
+/**
+ * The engine for the tests of the describe block it is called in: connected before them; after
+ * them, every namespace they took cleaned up and the client closed. `client` is there once the
+ * block's beforeAll has run; `namespace(prefix)` is a fresh one (prefix + random hex), cleaned up.
+ */
+export function useTestEngine(): { readonly client: ClusterClient; namespace(prefix: string): string } {
+  let client: ClusterClient | undefined;
+  const namespaces: string[] = [];
+  beforeAll(async () => {
+    client = await connect({ url: testUrl() });
+  });
+  afterAll(async () => {
+    if (!client) return; // the connect failed: beforeAll's error is the one to read
+    for (const n of namespaces) await cleanup(client, n);
+    await client.close();
+  });
+  return {
+    get client(): ClusterClient {
+      if (!client) throw new Error('useTestEngine: no client before beforeAll has connected');
+      return client;
+    },
+    namespace(prefix: string): string {
+      const namespace = `${prefix}${randomBytes(3).toString('hex')}`;
+      namespaces.push(namespace);
+      return namespace;
+    },
+  };
 }
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 250): Promise<T> {

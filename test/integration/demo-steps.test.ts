@@ -9,22 +9,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setLiveTunable } from '../../src/apply/tune';
-import { connect, type ClusterClient } from '../../src/cluster';
 import { loadContent } from '../../src/content';
 import { ANALYTICS } from '../../src/correlator/types';
 import { evaluate } from '../../src/demo/evaluate';
 import { renderReport } from '../../src/demo/report';
 import { applyTuning, correlateWindow, ingestFiles, readAlerts } from '../../src/demo/steps';
 import type { AttackTruth } from '../../src/demo/types';
-import { cleanup } from './correlator-support';
-import { testEngineLabel, testUrl } from './support/engine-env';
+import { useTestEngine, writeRawFiles, type RawScenarioEvent } from './correlator-support';
+import { testEngineLabel } from './support/engine-env';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/correlator');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cc-demo-'));
 const content = loadContent();
 
 interface RawScenario {
-  events: Array<{ id: string; source: string; raw: unknown }>;
+  events: RawScenarioEvent[];
 }
 interface Expected {
   id: string;
@@ -35,17 +34,6 @@ interface Expected {
 
 function load<T>(analytic: string, file: string): T {
   return JSON.parse(readFileSync(path.join(FIXTURES, analytic.toLowerCase(), file), 'utf8')) as T;
-}
-
-/** One file per source, one raw record per line. */
-function rawFiles(events: RawScenario['events'], tag: string): Array<{ source: string; path: string }> {
-  const bySource = new Map<string, string[]>();
-  for (const e of events) bySource.set(e.source, [...(bySource.get(e.source) ?? []), typeof e.raw === 'string' ? e.raw : JSON.stringify(e.raw)]);
-  return [...bySource].map(([source, lines]) => {
-    const file = path.join(dir, `${tag}-${source}.log`);
-    writeFileSync(file, `${lines.join('\n')}\n`);
-    return { source, path: file };
-  });
 }
 
 /** The expected alerts of a scenario as attacks: the host the alert names, the time of its first evidence. */
@@ -62,25 +50,16 @@ function truthOf(analytic: string, expected: Expected[]): AttackTruth[] {
 }
 
 describe(`demo steps on ${testEngineLabel()}`, () => {
-  let client: ClusterClient;
-  const namespaces: string[] = [];
-  beforeAll(async () => {
-    client = await connect({ url: testUrl() });
-  });
-  afterAll(async () => {
-    for (const n of namespaces) await cleanup(client, n);
-    await client.close();
-  });
+  const engine = useTestEngine();
 
   async function run(analytic: string, scenario: RawScenario) {
-    const namespace = `cctestdemo${analytic.toLowerCase()}${randomBytes(3).toString('hex')}`;
-    namespaces.push(namespace);
-    const ingest = await ingestFiles(client, rawFiles(scenario.events, namespace), namespace);
+    const namespace = engine.namespace(`cctestdemo${analytic.toLowerCase()}`);
+    const ingest = await ingestFiles(engine.client, writeRawFiles(dir, scenario.events, namespace), namespace);
     expect(ingest.files.reduce((n, f) => n + f.indexed, 0)).toBe(scenario.events.length);
     expect(ingest.rejections).toEqual([]);
-    const summary = await correlateWindow(client, content, { namespace, from: Date.parse('2025-01-01T00:00:00Z'), to: Date.parse('2026-12-31T00:00:00Z'), packageVersion: 'test' });
+    const summary = await correlateWindow(engine.client, content, { namespace, from: Date.parse('2025-01-01T00:00:00Z'), to: Date.parse('2026-12-31T00:00:00Z'), packageVersion: 'test' });
     expect(summary).toMatchObject({ status: 'ok', skipped_malformed: 0, write_failures: 0, events_read: scenario.events.length });
-    return { namespace, summary, ...(await readAlerts(client, namespace)) };
+    return { namespace, summary, ...(await readAlerts(engine.client, namespace)) };
   }
 
   it.each([...ANALYTICS])('%s: every expected alert is found, nothing else alerts but AN1500 on the same session, and the report shows each alert with its evidence', async (analytic) => {
@@ -111,7 +90,7 @@ describe(`demo steps on ${testEngineLabel()}`, () => {
   });
 
   it('the ground truth’s tuning extends the live list (then the list is put back)', async () => {
-    const ctx = { client, content, packageVersion: 'test', now: new Date().toISOString() };
+    const ctx = { client: engine.client, content, packageVersion: 'test', now: new Date().toISOString() };
     const host = `vcsa-${randomBytes(3).toString('hex')}.demo.test`;
     const [change] = await applyTuning(ctx, { BaselineMgmtHosts: [host] });
     try {
