@@ -69,6 +69,25 @@ function resultDocs(response: Awaited<ReturnType<typeof simulatePipeline>>): Arr
   });
 }
 
+/**
+ * A golden case through `pipeline` (simulate), as its expected file holds it: the run's own names
+ * (`version`) as `{version}`, dynamic fields and a dead-letter document's @timestamp (ingest time) masked.
+ */
+export async function simulateCase(
+  client: ClusterClient,
+  testCase: PipelineCase,
+  pipeline: string,
+  version: string,
+  dynamic: Record<string, RegExp>,
+): Promise<Array<Record<string, unknown>>> {
+  const response = await simulatePipeline(client, testCase.docs, { id: pipeline });
+  return resultDocs(response).map((d) => {
+    const stable = JSON.parse(JSON.stringify(d).split(version).join('{version}')) as Record<string, unknown>;
+    const isDead = (stable.event as { kind?: string } | undefined)?.kind === 'pipeline_error';
+    return maskDynamic(stable, isDead ? { ...dynamic, '@timestamp': /^\d{4}-\d\d-\d\dT/ } : dynamic);
+  });
+}
+
 export async function runPipelineTests(client: ClusterClient, content: Content, options: PipelineTestOptions = {}): Promise<CaseResult[]> {
   const id = randomBytes(4).toString('hex');
   const version = `test-${id}`;
@@ -135,13 +154,7 @@ async function runCase(
   generate: boolean,
 ): Promise<CaseResult> {
   const problems: string[] = [];
-  const response = await simulatePipeline(client, testCase.docs, { id: pipelineId(testCase.source, 'default', version) });
-  // The run's own names (test version) and a dead-letter document's @timestamp (ingest time) change per run.
-  const actual = resultDocs(response).map((d) => {
-    const stable = JSON.parse(JSON.stringify(d).split(version).join('{version}')) as Record<string, unknown>;
-    const isDead = (stable.event as { kind?: string } | undefined)?.kind === 'pipeline_error';
-    return maskDynamic(stable, isDead ? { ...dynamic, '@timestamp': /^\d{4}-\d\d-\d\dT/ } : dynamic);
-  });
+  const actual = await simulateCase(client, testCase, pipelineId(testCase.source, 'default', version), version, dynamic);
   const deadlettered = actual.filter((d) => (d.event as { kind?: string } | undefined)?.kind === 'pipeline_error').length;
   const base = { source: testCase.source, case: testCase.name, events: testCase.docs.length, deadlettered };
 

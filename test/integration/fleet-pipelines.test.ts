@@ -9,11 +9,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
-import { connect, deletePipeline, putPipeline, simulatePipeline, type ClusterClient } from '../../src/cluster';
+import { connect, deletePipeline, putPipeline, type ClusterClient } from '../../src/cluster';
 import { loadContent, SOURCES } from '../../src/content';
 import { fleetPipelines } from '../../src/fleet/pipelines';
 import { loadCaseConfig, loadCases, readExpected } from '../../src/testing/cases';
-import { jsonDiff, maskDynamic } from '../../src/testing/compare';
+import { jsonDiff } from '../../src/testing/compare';
+import { simulateCase } from '../../src/testing/pipeline-tests';
 import { fleetPipelineBody, fleetPipelineName } from '../support/fleet-install';
 import { testEngineLabel, testUrl } from './support/engine-env';
 
@@ -46,13 +47,7 @@ describe(`the Fleet package's pipelines on ${testEngineLabel()}`, () => {
     expect(cases.length).toBeGreaterThan(0);
     const diffs: string[] = [];
     for (const testCase of cases) {
-      const response = await simulatePipeline(client, testCase.docs, { id: fleetPipelineName(source, version, 'default') });
-      const actual = response.docs.map((d) => {
-        const doc = (d as { doc?: { _source?: Record<string, unknown> }; error?: unknown }).doc?._source ?? { __simulate_error: (d as { error?: unknown }).error };
-        const stable = JSON.parse(JSON.stringify(doc).split(version).join('{version}')) as Record<string, unknown>;
-        const dead = (stable.event as { kind?: string } | undefined)?.kind === 'pipeline_error';
-        return maskDynamic(stable, dead ? { ...dynamic, '@timestamp': /^\d{4}-\d\d-\d\dT/ } : dynamic);
-      });
+      const actual = await simulateCase(client, testCase, fleetPipelineName(source, version, 'default'), version, dynamic);
       const diff = jsonDiff(readExpected(testCase.expectedFile), actual, `${source}/${testCase.name}`);
       if (diff) diffs.push(diff);
     }
