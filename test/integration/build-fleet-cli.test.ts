@@ -6,18 +6,9 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
+import type { FleetReport } from '../../src/cli/commands/build';
 import { PACKAGE_VERSION } from '../../src/package-info';
 import { runCli } from './support/cli';
-
-interface FleetReport {
-  kind: string;
-  dir: string;
-  zip: string;
-  zip_bytes: number;
-  package_version: string;
-  files: number;
-  assets: Record<string, number>;
-}
 
 describe('build --fleet', () => {
   it('writes the package folder and its zip, and reports them', async () => {

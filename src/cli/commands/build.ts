@@ -19,7 +19,8 @@ interface BundleReport {
   assets: Record<string, number>;
 }
 
-interface FleetReport {
+/** What `build --fleet --json` prints. */
+export interface FleetReport {
   kind: 'fleet';
   dir: string;
   zip: string;
