@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { ContentError, loadContent, loadDetectionContent } from '../../content';
+import { loadContent, loadDetectionContent } from '../../content';
 import { validateContent, type ValidationReport } from '../../content/validate';
 import { fleetPackageProblems } from '../../fleet/package';
 import { PACKAGE_VERSION } from '../../package-info';
@@ -13,17 +13,15 @@ function render(r: Report): string {
   return r.ok ? `ok: ${head}` : [`${r.problems.length} problem(s) in ${head}:`, ...r.problems.map((p) => `  - ${p}`)].join('\n');
 }
 
-/** The Fleet package renders from everything else, so it is checked only when the rest loads. */
+/**
+ * The Fleet package renders from everything else, so it is checked only when the rest loaded
+ * (then loading it again cannot fail; fleetPackageProblems turns the package's own problems into messages).
+ */
 function withFleetPackage(report: ValidationReport): Report {
   if (!report.ok) return report;
-  try {
-    const content = loadContent();
-    const fleet = fleetPackageProblems(content, loadDetectionContent(content.roots), { packageVersion: PACKAGE_VERSION });
-    return { ok: fleet.problems.length === 0, checked: { ...report.checked, fleet_package_files: fleet.files }, problems: fleet.problems };
-  } catch (err) {
-    if (err instanceof ContentError) return { ...report, ok: false, problems: [err.message] };
-    throw err;
-  }
+  const content = loadContent();
+  const fleet = fleetPackageProblems(content, loadDetectionContent(content.roots), { packageVersion: PACKAGE_VERSION });
+  return { ok: fleet.problems.length === 0, checked: { ...report.checked, fleet_package_files: fleet.files }, problems: fleet.problems };
 }
 
 export function validateCommand(): Command {
