@@ -6,13 +6,11 @@
  * and the ECS log lines on stderr.
  */
 import { randomBytes } from 'node:crypto';
-import { ensureInstalled } from '../../src/apply/deploy';
 import { connect, type ClusterClient } from '../../src/cluster';
 import { ensureStateIndex } from '../../src/correlator/checkpoint';
 import type { RunSummary } from '../../src/correlator/run';
 import { runOnce } from '../../src/correlator/schedule';
-import { PACKAGE_VERSION } from '../../src/package-info';
-import { analyticsModule, CliProcess, cleanup, content, ingestRaw, PathFaultProxy, runtimeConfig, storedAlerts, storedCheckpoint, storedLease, storedRuns, waitFor, zeekConn, zeekSsl } from './correlator-support';
+import { analyticsModule, CliProcess, cleanup, ingestRaw, PathFaultProxy, runtimeConfig, storedAlerts, storedCheckpoint, storedLease, storedRuns, waitFor, zeekConn, zeekSsl } from './correlator-support';
 import { runCli } from './support/cli';
 import { testEngineLabel, testUrl } from './support/engine-env';
 
@@ -48,7 +46,6 @@ describe(`cryptochannel correlate and alerts on ${testEngineLabel()}`, () => {
 
   beforeAll(async () => {
     client = await connect({ url: testUrl() });
-    await ensureInstalled({ client, content, packageVersion: PACKAGE_VERSION, now: new Date().toISOString() });
     await ensureStateIndex(client);
   });
   afterAll(async () => {

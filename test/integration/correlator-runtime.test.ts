@@ -5,13 +5,11 @@
  * and move checkpoints only after the writes. Faults come from a proxy that fails chosen paths.
  */
 import { randomBytes } from 'node:crypto';
-import { ensureInstalled } from '../../src/apply/deploy';
 import { connect, type ClusterClient } from '../../src/cluster';
 import { ensureStateIndex } from '../../src/correlator/checkpoint';
 import { Leases } from '../../src/correlator/lease';
 import { RunFailed, type RunSummary } from '../../src/correlator/run';
 import { runOnce } from '../../src/correlator/schedule';
-import { PACKAGE_VERSION } from '../../src/package-info';
 import { cleanup, content, ingestRaw, PathFaultProxy, runtimeConfig, storedAlerts, storedCheckpoint, storedRuns, writeAroundPipeline, zeekConn, zeekSsl } from './correlator-support';
 import { testEngineLabel, testUrl } from './support/engine-env';
 
@@ -51,8 +49,6 @@ describe(`the correlator runtime on ${testEngineLabel()}`, () => {
 
   beforeAll(async () => {
     client = await connect({ url: testUrl() });
-    // The correlator requires `apply` (its role cannot install templates): install as a user would.
-    await ensureInstalled({ client, content, packageVersion: PACKAGE_VERSION, now: new Date().toISOString() });
     await ensureStateIndex(client);
   });
   afterAll(async () => {
