@@ -10,7 +10,6 @@
  *   CRYPTOCHANNEL_UPDATE_GOLDEN=1 npx jest test/unit/correlator/an1496.test.ts
  * rewrites them from the current output; review the diff by eye before keeping it.
  */
-import { readdirSync } from 'node:fs';
 
 import { an1496, AN1496_POINTS } from '../../../src/correlator/analytics/an1496';
 import { SHARED_POINTS } from '../../../src/correlator/analytics/endpoint';
@@ -19,7 +18,7 @@ import { SlidingCorrelator } from '../../../src/correlator/correlate';
 
 import type { SourceEvent } from '../../../src/correlator/types';
 
-const { FIXTURES, defaults, alertCtx, noIntel, ctxWith, load, run, project, golden, reasonNames, scoreOf } = goldenHarness('AN1496', an1496);
+const { scenarioFiles, defaults, alertCtx, noIntel, ctxWith, load, run, project, golden, reasonNames, scoreOf } = goldenHarness('AN1496', an1496);
 
 describe('AN1496 golden scenarios', () => {
   const scenarios: Array<[string, number]> = [
@@ -44,8 +43,7 @@ describe('AN1496 golden scenarios', () => {
   });
 
   it('every fixture has its scenario here', () => {
-    const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.events.ndjson')).map((f) => f.replace('.events.ndjson', ''));
-    expect(files.sort()).toEqual(scenarios.map(([s]) => s).sort());
+    expect(scenarioFiles()).toEqual(scenarios.map(([s]) => s).sort());
   });
 });
 

@@ -10,7 +10,6 @@
  *   CRYPTOCHANNEL_UPDATE_GOLDEN=1 npx jest --selectProjects unit --testPathPatterns correlator/an1497
  * rewrites them from the current output; review the diff by eye before keeping it.
  */
-import { readdirSync } from 'node:fs';
 
 import { an1497, AN1497_POINTS } from '../../../src/correlator/analytics/an1497';
 import { SHARED_POINTS } from '../../../src/correlator/analytics/endpoint';
@@ -20,7 +19,7 @@ import { SlidingCorrelator } from '../../../src/correlator/correlate';
 import { score } from '../../../src/correlator/scoring';
 import type { SourceEvent } from '../../../src/correlator/types';
 
-const { FIXTURES, defaults, alertCtx, noIntel, ctxWith, load, run, project, golden, reasonNames, scoreOf, reasonsOf, evidenceIds } = goldenHarness('AN1497', an1497);
+const { scenarioFiles, defaults, alertCtx, noIntel, ctxWith, load, run, project, golden, reasonNames, scoreOf, reasonsOf, evidenceIds } = goldenHarness('AN1497', an1497);
 
 describe('AN1497 golden scenarios', () => {
   const scenarios: Array<[string, number]> = [
@@ -47,8 +46,7 @@ describe('AN1497 golden scenarios', () => {
   });
 
   it('every fixture has its scenario here', () => {
-    const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.events.ndjson')).map((f) => f.replace('.events.ndjson', ''));
-    expect(files.sort()).toEqual(scenarios.map(([s]) => s).sort());
+    expect(scenarioFiles()).toEqual(scenarios.map(([s]) => s).sort());
   });
 });
 

@@ -8,7 +8,7 @@
  * Expected files change only on purpose: CRYPTOCHANNEL_UPDATE_GOLDEN=1 npx jest <test> rewrites them
  * from the actual output; review the diff by eye before keeping it.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadContent, loadThreatIntelSeed, type Tunables } from '../../../../src/content';
 import type { AlertContext, AlertDocument } from '../../../../src/correlator/alert';
@@ -101,8 +101,18 @@ export function goldenHarness(analytic: AnalyticId, fn: AnalyticFn) {
     return { tunables: { ...structuredClone(defaults), ...over }, intel: lookup };
   }
 
+  const EVENTS = '.events.ndjson';
+
+  /** Every scenario the analytic's fixture folder holds events for, sorted. */
+  function scenarioFiles(): string[] {
+    return readdirSync(FIXTURES)
+      .filter((f) => f.endsWith(EVENTS))
+      .map((f) => f.slice(0, -EVENTS.length))
+      .sort();
+  }
+
   function load(scenario: string): SourceEvent[] {
-    const file = path.join(FIXTURES, `${scenario}.events.ndjson`);
+    const file = path.join(FIXTURES, `${scenario}${EVENTS}`);
     return readFileSync(file, 'utf8')
       .split('\n')
       .filter((l) => l.trim() !== '')
@@ -137,5 +147,5 @@ export function goldenHarness(analytic: AnalyticId, fn: AnalyticFn) {
     expect(actual).toEqual(JSON.parse(readFileSync(file, 'utf8')));
   }
 
-  return { FIXTURES, content, defaults, alertCtx, intel, noIntel, ctxWith, load, findings, run, project, golden, reasonsOf, reasonNames, scoreOf, evidenceIds };
+  return { FIXTURES, content, defaults, alertCtx, intel, noIntel, ctxWith, scenarioFiles, load, findings, run, project, golden, reasonsOf, reasonNames, scoreOf, evidenceIds };
 }
