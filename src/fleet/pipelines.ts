@@ -75,6 +75,7 @@ export function fleetPipelines(
   if (!own.some((p) => p.name === 'default')) throw new ContentError(`ingest-pipelines/${source}`, 'a source needs a default.yml entry pipeline');
   const shared = new Map(content.pipelines.filter((p) => p.owner === SHARED).map((p) => [p.name, p]));
   const scripts = new Map(content.scripts.map((s) => [s.name, s.source]));
+  const ownNames = new Set(own.map((p) => p.name));
   const chosen = new Map<string, PipelineContent>(own.map((p) => [p.name, p]));
 
   const render = (p: PipelineContent): FleetPipelineFile => {
@@ -82,11 +83,12 @@ export function fleetPipelines(
     const resolve: Resolver = {
       self,
       pipeline(name) {
-        if (chosen.has(name) && chosen.get(name)!.owner === source) return fleetPipelineRef(name);
-        if (shared.has(name)) {
-          if (own.some((o) => o.name === name)) throw new ContentError(p.file, `pipeline '${name}' exists in ${source} and in ${SHARED}: one data stream folder cannot hold both`);
-          return fleetPipelineRef(name);
+        // apply resolves a shared pipeline's call to the shared one and the source's call to its own;
+        // in one data stream folder the name can only be one of them.
+        if (p.owner === SHARED && ownNames.has(name) && shared.has(name)) {
+          throw new ContentError(p.file, `pipeline '${name}' exists in ${source} and in ${SHARED}: one data stream folder cannot hold both`);
         }
+        if (ownNames.has(name) || shared.has(name)) return fleetPipelineRef(name);
         throw new ContentError(p.file, `{{ IngestPipeline "${name}" }} names no pipeline of ${source} or ${SHARED}`);
       },
       script(name) {

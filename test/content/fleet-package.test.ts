@@ -8,9 +8,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { ECS, loadContent, loadDetectionContent, mlJobMeta, PRODUCT, SOURCES } from '../../src/content';
+import { ECS, loadContent, loadDetectionContent, mlJobMeta, PRODUCT, SHARED, SOURCES } from '../../src/content';
 import { buildFleetPackage, FLEET_PACKAGE_NAME, fleetPackageProblems, type FleetPackage } from '../../src/fleet/package';
 import { checkPackage, packageSpecBinary } from '../../src/fleet/spec-check';
+import { fleetPipelines } from '../../src/fleet/pipelines';
 import { writeFleetPackage } from '../../src/fleet/write';
 import { engineAssets, kibanaAssets, mlAssets } from '../../src/plan/desired';
 import type { DesiredAsset } from '../../src/plan/types';
@@ -205,5 +206,24 @@ describe('the Fleet package', () => {
     const a = writeFleetPackage(pkg, mkdtempSync(path.join(os.tmpdir(), 'cc-fleet-a-')));
     const b = writeFleetPackage(buildFleetPackage(content, detection, { packageVersion: VERSION }), mkdtempSync(path.join(os.tmpdir(), 'cc-fleet-b-')));
     expect(readFileSync(a.zip).equals(readFileSync(b.zip))).toBe(true);
+  });
+});
+
+describe('fleetPipelines', () => {
+  const p = (owner: string, name: string, processors: unknown[]) => ({ owner, name, file: `${owner}/${name}.yml`, body: { processors } });
+  it('refuses a shared pipeline whose callee has a namesake in the source, which one data stream folder cannot hold', () => {
+    const clash = {
+      ...content,
+      pipelines: [
+        p('zeek', 'default', [{ pipeline: { name: '{{ IngestPipeline "wrap" }}' } }]),
+        p('zeek', 'inner', []),
+        p(SHARED, 'wrap', [{ pipeline: { name: '{{ IngestPipeline "inner" }}' } }]),
+        p(SHARED, 'inner', []),
+      ],
+    };
+    expect(() => fleetPipelines(clash, 'zeek', VERSION)).toThrow(/'inner' exists in zeek and in _shared/);
+    // The source's own call to a name both hold is its own pipeline, as apply resolves it.
+    const own = { ...clash, pipelines: clash.pipelines.filter((x) => x.name !== 'wrap').map((x) => (x.name === 'default' ? p('zeek', 'default', [{ pipeline: { name: '{{ IngestPipeline "inner" }}' } }]) : x)) };
+    expect(fleetPipelines(own, 'zeek', VERSION).map((f) => `${f.owner}/${f.name}`)).toEqual(['zeek/default', 'zeek/inner']);
   });
 });
