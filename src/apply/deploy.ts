@@ -5,7 +5,7 @@
 import { ClusterError, type ClusterClient, type KibanaClient } from '../cluster';
 import { loadDetectionContent, validateTunables, type Content, type DetectionContent, type Tunables } from '../content';
 import { engineAssets, kibanaAssets, mlAssets, openSearchAssets, TUNABLES_DOC_ID, TUNABLES_INDEX } from '../plan/desired';
-import { makePlan, makeUninstallPlan, TEST_PACKAGE_VERSION } from '../plan/plan';
+import { makePlan, makeUninstallPlan, managedHere } from '../plan/plan';
 import { mergeTunables, isTunablesDocument } from '../plan/tunables-merge';
 import type { AssetKind, DesiredAsset, ObservedAsset, Plan, PlanItem } from '../plan/types';
 import { applyEngineItem } from './engine-apply';
@@ -183,7 +183,7 @@ export interface StatusReport {
 /** What is installed (ours only), what Fleet installed, what is the user's, and whether `apply` has anything left to do. */
 export async function deploymentStatus(ctx: DeployContext): Promise<StatusReport> {
   const { plan, state, kibanaState } = await planDeployment(ctx);
-  const ours = state.assets.filter((a) => !a.fleet && a.meta?.managed_by === 'cryptochannel' && a.meta.package_version !== TEST_PACKAGE_VERSION);
+  const ours = state.assets.filter(managedHere);
   const fleet = [...state.assets, ...(kibanaState?.assets ?? [])].filter((a) => a.fleet);
   const pending = { ...plan.summary };
   return {
@@ -202,7 +202,7 @@ export async function planUninstall(ctx: DeployContext, purge: boolean): Promise
   const kibanaState = ctx.kibana ? await observeKibana(ctx.kibana, ctx.client, kibanaNames((ctx.detection ??= loadDetectionContent(ctx.content.roots)))) : undefined;
   const observed = [...state.assets, ...(kibanaState?.assets ?? [])];
   // Ours are deleted; Fleet's are listed as kept (removing them is Fleet's job); the rest is left out.
-  const shown = observed.filter((a) => a.fleet || (a.meta?.managed_by === 'cryptochannel' && a.meta.package_version !== TEST_PACKAGE_VERSION));
+  const shown = observed.filter((a) => a.fleet || managedHere(a));
   const userOwned: ObservedAsset[] = observed.filter((a) => !a.fleet && (a.kind === 'custom_pipeline' || a.kind === 'tunables' || a.kind === 'exception_list'));
   const { templatesInUse, composedOf } = await templateUse(ctx.client);
   return { plan: makeUninstallPlan(shown, userOwned, { flavor: ctx.client.flavor, packageVersion: ctx.packageVersion, purge, templatesInUse, composedOf }), state, kibanaState };

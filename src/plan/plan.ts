@@ -25,7 +25,8 @@ const key = (kind: string, name: string) => `${kind}\u0000${name}`;
  * while such a run is in flight.
  */
 export const TEST_PACKAGE_VERSION = 'test';
-const managedHere = (o: ObservedAsset) => !o.fleet && o.meta?.managed_by === 'cryptochannel' && o.meta.package_version !== TEST_PACKAGE_VERSION;
+/** Installed by cryptochannel's deployer: our stamp, not a test run's, and not an asset Fleet took over. */
+export const managedHere = (o: ObservedAsset): boolean => !o.fleet && o.meta?.managed_by === 'cryptochannel' && o.meta.package_version !== TEST_PACKAGE_VERSION;
 
 /** Kinds whose installed names carry the package version: an upgrade leaves the old ones behind. */
 const VERSIONED: readonly AssetKind[] = ['pipeline', 'stored_script'];
