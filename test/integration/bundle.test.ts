@@ -7,7 +7,10 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ensureInstalled } from '../../src/apply/deploy';
 import { connect, type ClusterClient } from '../../src/cluster';
+import { loadContent } from '../../src/content';
+import { PACKAGE_VERSION } from '../../src/package-info';
 import type { BundleManifest } from '../../src/plan/bundle';
 import { runCli } from './support/cli';
 import { testEngineLabel, testUrl } from './support/engine-env';
@@ -20,7 +23,12 @@ describe(`bundles on ${testEngineLabel()}`, () => {
   beforeAll(async () => {
     client = await connect({ url: testUrl() });
   });
-  afterAll(() => client.close());
+  afterAll(async () => {
+    // The install test uninstalls with --purge; whether or not the bundle put it all back, the files
+    // after this one start from an installed cluster, as global-setup left it.
+    await ensureInstalled({ client, content: loadContent(), packageVersion: PACKAGE_VERSION, now: new Date().toISOString() });
+    await client.close();
+  });
 
   it('writes every asset apply would install as a file listed in the manifest', async () => {
     const run = await cli('--json', 'build', '--bundle', '--flavor', client.flavor, '--out', dir);

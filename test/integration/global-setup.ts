@@ -14,8 +14,8 @@ import { DEFAULT_TEST_PORT, TEST_ENGINE_VAR, TEST_URL_VAR } from './support/engi
  * There is no fallback: without a real engine the integration project fails.
  *
  * Every test file then starts from a cluster with this version installed, whatever ran before it
- * (jest orders files by earlier timings, so a fresh machine runs them in another order); the one
- * file that uninstalls (deploy.test.ts) installs again when it ends.
+ * (jest orders files by earlier timings, so a fresh machine runs them in another order); the files
+ * that uninstall install again when they end, and support/leaves-installed.ts fails one that does not.
  */
 export default async function globalSetup(): Promise<void> {
   let url = process.env[TEST_URL_VAR];

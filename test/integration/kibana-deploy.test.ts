@@ -5,7 +5,7 @@
  * engine. Covers install into a space, a second run with nothing to do, an analyst's exception kept
  * across an upgrade of a rule, a schema violation reported with Kibana's message, and uninstall.
  */
-import { applyPlan, planDeployment, planUninstall, type DeployContext } from '../../src/apply/deploy';
+import { applyPlan, ensureInstalled, planDeployment, planUninstall, type DeployContext } from '../../src/apply/deploy';
 import { applyKibanaItem } from '../../src/apply/kibana-deploy';
 import { getLiveTunables, kibanaAllowLists, pullFromKibana, setLiveTunable } from '../../src/apply/tune';
 import { ClusterError, connect, kibanaClient, type ClusterClient, type KibanaClient } from '../../src/cluster';
@@ -33,6 +33,9 @@ describe(`the deployer's Kibana calls against Kibana's published rule schema (en
   afterAll(async () => {
     const clean = await planUninstall(ctx(), true);
     await applyPlan(ctx(), clean);
+    // That purge removed the engine side too; the files after this one start from an installed
+    // cluster, as global-setup left it.
+    await ensureInstalled({ client: engine, content, packageVersion: PACKAGE_VERSION, now: new Date().toISOString() });
     await kibana.close();
     await engine.close();
     await stub.close();
