@@ -203,6 +203,9 @@ export async function storedAlerts(client: ClusterClient, namespace: string): Pr
     path: `/${dataStreamName('alerts', namespace)}/_search`,
     query: { ignore_unavailable: true, allow_no_indices: true },
     body: { size: 1000, sort: [{ '@timestamp': 'asc' }] },
+    // Polled while the correlator creates the stream: a shard not yet started answers 503, which the
+    // seam retries for idempotent calls.
+    idempotent: true,
   });
   return res.body.hits.hits;
 }
@@ -214,6 +217,7 @@ export async function storedRuns(client: ClusterClient, namespace: string): Prom
     path: `/${runsFields.index}/_search`,
     query: { ignore_unavailable: true, allow_no_indices: true },
     body: { size: 1000, query: { term: { 'cryptochannel.run.namespace': namespace } }, sort: [{ '@timestamp': 'asc' }] },
+    idempotent: true,
   });
   return res.body.hits.hits.map((h) => h._source.cryptochannel.run);
 }
