@@ -8,7 +8,9 @@
  * So that the queries meet real mappings and real values, the golden outputs of the pipelines (and
  * one correlator alert) are indexed first into streams of a test namespace, created from the real
  * templates; the patterns `logs-cryptochannel.<source>-*` match those streams. Every search must
- * answer without error or shard failure, and must find what the golden data holds.
+ * answer without error or shard failure, and must find what the golden data holds, also with a
+ * stray index in every pattern that never got our template (as a write made while the templates
+ * were missing leaves behind): no @timestamp or other mapping there may fail a shard.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -46,6 +48,8 @@ const datafeeds = loadMlJobs(roots.detectionRules).map((j) => renderMlJob(j, 'te
 
 const namespace = `cctestmon${process.pid}`;
 const namePrefix = `cctest-mon-${process.pid}-`;
+const strayTemplate = `${namePrefix}stray`;
+const strayIndex = (stream: string) => `logs-cryptochannel.${stream}-${namespace}stray`;
 
 const patterns = [
   ...monitors.flatMap((m) => monitorSearches(m.body).flatMap((s) => s.indices)),
@@ -132,18 +136,32 @@ describe(`OpenSearch monitor and detector searches on ${testEngineLabel()}`, () 
       expect({ stream, errors }).toEqual({ stream, errors: [] });
       indexed.set(stream, docs.length);
     }
+    // The stray indices: plain indices with only a raw line, made through a template that wins over
+    // ours for their names and is removed at once, as if ours had not been there when they were written.
+    await putIndexTemplate(client, strayTemplate, { index_patterns: [`logs-cryptochannel.*-${namespace}stray`], priority: 2000, template: { mappings: { dynamic: false } } });
+    try {
+      const response = await bulk(client, streams.map((stream) => ({ action: { index: { _index: strayIndex(stream) } }, document: { message: 'a raw line nobody parsed' } })), { refresh: true, pipeline: '_none' });
+      expect(response.errors).toBe(false);
+    } finally {
+      await deleteIndexTemplate(client, strayTemplate);
+    }
     for (const stream of streams) await refresh(client, dataStreamName(stream, namespace));
   });
 
   afterAll(async () => {
     for (const stream of streams) await deleteDataStream(client, dataStreamName(stream, namespace)).catch(() => undefined);
+    await client.request({ method: 'DELETE', path: `/${streams.map(strayIndex).join(',')}`, query: { ignore_unavailable: true } }).catch(() => undefined);
+    await deleteIndexTemplate(client, strayTemplate).catch(() => undefined);
     for (const t of templates.filter((r) => r.kind === 'index_template')) await deleteIndexTemplate(client, t.name).catch(() => undefined);
     for (const t of templates.filter((r) => r.kind === 'component_template')) await deleteComponentTemplate(client, t.name).catch(() => undefined);
     await client.close();
   });
 
-  it('indexed golden documents into every stream the content reads', () => {
+  it('indexed golden documents into every stream the content reads, beside an unmapped stray index', async () => {
     for (const stream of streams) expect({ stream, indexed: (indexed.get(stream) ?? 0) > 0 }).toEqual({ stream, indexed: true });
+    const { body } = await client.request<Record<string, { mappings: Record<string, unknown> }>>({ method: 'GET', path: `/${streams.map(strayIndex).join(',')}/_mapping` });
+    expect(Object.keys(body).sort()).toEqual(streams.map(strayIndex).sort());
+    for (const index of Object.values(body)) expect(index.mappings.properties).toBeUndefined();
   });
 
   it.each(monitors.map((m) => [m.id, m] as const))('monitor %s: its search runs and finds the golden cases', async (_id, monitor) => {
