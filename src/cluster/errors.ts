@@ -139,3 +139,31 @@ export function fromResponse(status: number, body: unknown, method?: string, pat
   if (script) message += `\n  script_stack:\n    ${script.scriptStack.join('\n    ')}`;
   return new ClusterError({ kind: 'response', message, method, path, status, type, reason, rootCause, script });
 }
+
+/** The `_shards` header of a search response. */
+export interface ShardsHeader {
+  total?: number;
+  failed?: number;
+  failures?: Array<{ index?: string | null; shard?: number; reason?: { type?: string; reason?: string } }>;
+}
+
+/**
+ * A search that some shards failed still answers 200 with the other shards' hits. For a reader that
+ * moves a checkpoint past what it read, or dedups against what it found, a partial answer would
+ * lose events or duplicate alerts without a word, so callers that need every shard throw this.
+ */
+export function requireAllShards(shards: ShardsHeader | undefined, request: { method: string; path: string }): void {
+  if (!shards?.failed) return;
+  const first = shards.failures?.[0];
+  const where = first?.index ? ` on ${first.index}` : '';
+  const why = first?.reason ? `: ${first.reason.type ?? 'error'}: ${first.reason.reason ?? ''}` : '';
+  throw new ClusterError({
+    kind: 'response',
+    message: `${request.method} ${request.path}: ${shards.failed} of ${shards.total ?? '?'} shard(s) failed${where}${why}`,
+    method: request.method,
+    path: request.path,
+    type: 'partial_search_failure',
+    reason: first?.reason?.reason,
+    rootCause: (shards.failures ?? []).map((f) => ({ type: f.reason?.type ?? 'error', reason: f.reason?.reason ?? '' })),
+  });
+}

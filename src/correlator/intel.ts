@@ -3,7 +3,7 @@
  * cryptochannel-threatintel (abuse.ch SSLBL JA3s and certificate SHA1s), read whole at the start of
  * each run (a few thousand small documents), so a refreshed list is used from the next run on.
  */
-import { encodePath, type ClusterClient } from '../cluster';
+import { encodePath, requireAllShards, type ClusterClient, type ShardsHeader } from '../cluster';
 import { THREAT_INTEL_INDEX } from '../content/threat-intel';
 import type { IntelHit, IntelLookup } from './types';
 
@@ -42,7 +42,7 @@ export async function loadIntel(client: ClusterClient, index = THREAT_INTEL_INDE
   const hits: IntelHit[] = [];
   let after: unknown[] | undefined;
   for (;;) {
-    const res = await client.request<{ hits: { hits: Array<{ _source?: IntelSource; sort?: unknown[] }> } }>({
+    const res = await client.request<{ _shards?: ShardsHeader; hits: { hits: Array<{ _source?: IntelSource; sort?: unknown[] }> } }>({
       method: 'POST',
       path: `${encodePath(index)}/_search`,
       // kind + value is the indicator's identity (its _id is `kind:value`), so it is a total order for search_after.
@@ -52,6 +52,7 @@ export async function loadIntel(client: ClusterClient, index = THREAT_INTEL_INDE
       signal,
     });
     if (res.status === 404) return { lookup: intelLookup([]), ja3: 0, certSha1: 0, present: false };
+    requireAllShards(res.body._shards, { method: 'POST', path: `${encodePath(index)}/_search` });
     const page = res.body.hits.hits;
     for (const h of page) {
       const hit = intelHit(h._source);

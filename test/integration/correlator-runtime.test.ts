@@ -166,6 +166,48 @@ describe(`the correlator runtime on ${testEngineLabel()}`, () => {
     expect((await storedRuns(client, n))[0]!.skipped_malformed).toBe(3);
   });
 
+  it('reads past an index in its pattern that missed our template, and fails the run, checkpoint kept, when a shard fails', async () => {
+    const n = fresh('shards');
+    await ingestRaw(client, n, 'zeek', dataset());
+    // A plain index with no mapping, as a write made while our templates were missing leaves behind:
+    // a template that wins for its name alone, removed at once.
+    const stray = `logs-cryptochannel.stray-${n}`;
+    const broken = `logs-cryptochannel.broken-${n}`;
+    const template = `cctest-stray-${n}`;
+    await client.request({ method: 'PUT', path: `/_index_template/${template}`, body: { index_patterns: [stray], priority: 2000, template: { mappings: { dynamic: false } } } });
+    try {
+      await client.request({ method: 'PUT', path: `/${stray}/_doc/1`, query: { refresh: 'true', pipeline: '_none' }, body: { message: 'a raw line nobody parsed' } });
+      // The first run ends 20 minutes ago, so that a later event still falls in the next runs' window.
+      const firstEnd = Date.now() - 20 * MIN;
+      const first = await runOnce(runtimeConfig(client, n, { now: () => firstEnd }), { mode: 'once' });
+      expect(first).toMatchObject({ status: 'ok', events_read: dataset().length, checkpoint_moved: true });
+      expect((await storedAlerts(client, n)).filter((a) => a._source.cryptochannel.alert.analytic === 'AN1500')).toHaveLength(5);
+      const checkpoint = (await storedCheckpoint(client, n))?.checkpoint;
+
+      // An index whose @timestamp is a keyword: its shard fails the time-range search while the
+      // others answer. A run that read on would move the checkpoint past what it never saw.
+      await client.request({ method: 'PUT', path: `/_index_template/${template}`, body: { index_patterns: [stray, broken], priority: 2000, template: { mappings: { properties: { '@timestamp': { type: 'keyword' } } } } } });
+      await client.request({ method: 'PUT', path: `/${broken}/_doc/1`, query: { refresh: 'true', pipeline: '_none' }, body: { '@timestamp': 'yesterday' } });
+      await client.request({ method: 'DELETE', path: `/_index_template/${template}` });
+      await ingestRaw(client, n, 'zeek', [zeekConn({ time: Date.now() - 10 * MIN, uid: 'Clate', orig: '10.1.4.1', resp: '203.0.113.13', respPort: 8443 })]);
+      const second = await failed(runOnce(runtimeConfig(client, n), { mode: 'once' }));
+      expect(second.status).toBe('failed');
+      expect(second.error).toContain(`shard(s) failed on ${broken}`);
+      expect(second.checkpoint_moved).toBe(false);
+      expect((await storedCheckpoint(client, n))?.checkpoint).toBe(checkpoint);
+
+      // With the broken index gone, the next run picks up from the same checkpoint.
+      await client.request({ method: 'DELETE', path: `/${broken}` });
+      const third = await runOnce(runtimeConfig(client, n), { mode: 'once' });
+      expect(third).toMatchObject({ status: 'ok', checkpoint_moved: true });
+      expect(third.window!.start).toBe(checkpoint);
+      expect((await storedAlerts(client, n)).filter((a) => a._source.cryptochannel.alert.analytic === 'AN1500')).toHaveLength(6);
+    } finally {
+      await client.request({ method: 'DELETE', path: `/_index_template/${template}`, ignore: [404] });
+      await client.request({ method: 'DELETE', path: `/${stray},${broken}`, query: { ignore_unavailable: true } });
+    }
+  });
+
   it("lays the analysts' Kibana allow-lists over the live tunables at the start of a run", async () => {
     const n = fresh('allowlists');
     await ingestRaw(client, n, 'zeek', [zeekSsl({ time: T + 5 * MIN, uid: 'Callow1', orig: '10.3.0.1', resp: '203.0.113.77', sni: 'mgmt.tunetest.example' })]);

@@ -1,4 +1,4 @@
-import { ClusterError, fromResponse } from '../../../src/cluster/errors';
+import { ClusterError, fromResponse, requireAllShards } from '../../../src/cluster/errors';
 
 // The body OpenSearch 2.19 returned for PUT _ingest/pipeline with `ctx.a = ;` (recorded from the
 // real engine in test/integration/cluster-seam.test.ts), trimmed to the fields that matter.
@@ -63,5 +63,39 @@ describe('ClusterError.transient', () => {
     expect(new ClusterError({ kind: 'connection', message: '', code: 'ECONNRESET' }).transient).toBe(true);
     expect(new ClusterError({ kind: 'timeout', message: '' }).transient).toBe(true);
     expect(new ClusterError({ kind: 'unsupported', message: '' }).transient).toBe(false);
+  });
+});
+
+describe('requireAllShards', () => {
+  const request = { method: 'POST', path: '/logs-cryptochannel.*-default/_search' };
+
+  it('passes a search every shard answered', () => {
+    expect(() => requireAllShards({ total: 3, failed: 0 }, request)).not.toThrow();
+    expect(() => requireAllShards(undefined, request)).not.toThrow();
+  });
+
+  it('throws a ClusterError naming the failed shards, the first index and its reason', () => {
+    const shards = {
+      total: 3,
+      failed: 2,
+      failures: [
+        { index: 'logs-cryptochannel.broken-default', shard: 0, reason: { type: 'illegal_argument_exception', reason: 'Field [@timestamp] of type [keyword] does not support custom formats' } },
+        { index: 'logs-cryptochannel.other-default', shard: 0, reason: { type: 'query_shard_exception', reason: 'No mapping found' } },
+      ],
+    };
+    let caught: unknown;
+    try {
+      requireAllShards(shards, request);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ClusterError);
+    const error = caught as ClusterError;
+    expect(error.message).toBe(
+      'POST /logs-cryptochannel.*-default/_search: 2 of 3 shard(s) failed on logs-cryptochannel.broken-default: illegal_argument_exception: Field [@timestamp] of type [keyword] does not support custom formats',
+    );
+    expect(error.type).toBe('partial_search_failure');
+    expect(error.transient).toBe(false);
+    expect(error.rootCause.map((c) => c.type)).toEqual(['illegal_argument_exception', 'query_shard_exception']);
   });
 });
