@@ -92,7 +92,7 @@ export function ingestCommand(): Command {
               if (Date.now() - lastReport < 2000) return;
               lastReport = Date.now();
               const rate = Math.round((report.read + c.read) / ((Date.now() - started) / 1000));
-              ctx.out.progress({ phase: 'check', message: `${file}: ${c.read} read, ${c.indexed} indexed, ${c.deadlettered} dead-lettered, ${c.rejected} rejected (${rate}/s)`, elapsedMs: Date.now() - started });
+              ctx.out.progress({ phase: 'ingest', message: `${file}: ${c.read} read, ${c.indexed} indexed, ${c.deadlettered} dead-lettered, ${c.rejected} rejected (${rate}/s)`, elapsedMs: Date.now() - started });
             },
           }, counts, report.rejections);
           report.files.push(counts);
