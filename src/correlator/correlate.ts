@@ -49,18 +49,23 @@ export class SlidingCorrelator {
    */
   advance(watermark: number): AlertDocument[] {
     const out: AlertDocument[] = [];
+    const threshold = this.ctx.tunables.ScoreThreshold;
     for (const [id, fn] of Object.entries(this.analytics) as Array<[AnalyticId, AnalyticFn]>) {
       for (const finding of fn(this.buffer, this.ctx)) {
         if (finding.analytic !== id || finding.evidence.length === 0) continue;
         const newest = Math.max(...finding.evidence.map((e) => e.time));
         if (newest < this.emitFrom || newest >= watermark) continue;
+        const keyed = finding.key !== undefined ? `${id}\u0000key\u0000${finding.key}` : undefined;
+        if (keyed && this.emitted.has(keyed)) continue;
         const scored = score(finding, this.ctx);
         const alert = buildAlert(scored, this.alertCtx);
-        const seenAs = finding.key !== undefined ? `${id}\u0000key\u0000${finding.key}` : alert._id;
-        if (this.emitted.has(seenAs)) continue;
-        this.emitted.set(seenAs, newest);
+        if (this.emitted.has(alert._id)) continue;
+        this.emitted.set(alert._id, newest);
         this.stats.findings += 1;
-        if (scored.score >= this.ctx.tunables.ScoreThreshold) {
+        if (scored.score >= threshold) {
+          // Only an alert holds the key: a story first seen below the threshold may still alert when
+          // a later record lifts it over, rather than be silenced by its own weaker beginning.
+          if (keyed) this.emitted.set(keyed, newest);
           out.push(alert);
           this.stats.alerts += 1;
         } else {

@@ -123,6 +123,28 @@ describe('SlidingCorrelator', () => {
     expect(unkeyed.advance(T0 + 30_000)).toHaveLength(1);
   });
 
+  it('lets a keyed story that was below the threshold alert once later evidence lifts it over', () => {
+    // A connection first seen with one weak reason; a record arriving after it adds a strong one.
+    const keyed: AnalyticFn = (events) => {
+      const anchor = events.find((e) => e.doc.anchor);
+      if (!anchor) return [];
+      const story = events.filter((e) => e.doc.k === 1);
+      return [{ ...finding(story, story.some((e) => e.doc.strong) ? [30, 40] : [30]), key: anchor.id }];
+    };
+    const c = new SlidingCorrelator({ AN1500: keyed }, ctx, alertCtx, Number.NEGATIVE_INFINITY);
+    c.push([ev('a', 0, { k: 1, anchor: true })]);
+    expect(c.advance(T0 + 10_000)).toHaveLength(0);
+    expect(c.stats.belowThreshold).toBe(1);
+    c.push([ev('ids', 20_000, { k: 1, strong: true })]);
+    const lifted = c.advance(T0 + 30_000);
+    expect(lifted).toHaveLength(1);
+    expect(lifted[0]!._id).toBe(alertId('AN1500', [ev('a', 0), ev('ids', 20_000)]));
+    // Once it alerted, the key holds: a further record adds no second alert.
+    c.push([ev('more', 40_000, { k: 1, strong: true })]);
+    expect(c.advance(T0 + 50_000)).toHaveLength(0);
+    expect(c.stats).toMatchObject({ alerts: 1, belowThreshold: 1 });
+  });
+
   it('correlateAll sorts its input', () => {
     const out = correlateAll([ev('b', 30_000, { k: 1 }), ev('a', 0, { k: 1 })], { AN1500: pairs }, ctx, alertCtx);
     expect(out).toHaveLength(1);
