@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { checkCapabilities, clusterHealth, connect, ClusterError, type CapabilityReport, type ClusterClient } from '../cluster';
 import { EngineError } from './errors';
 import { PACKAGE_ROOT, tailLines } from './files';
-import { engineDefinition, type EngineFlavor } from './flavors';
+import { engineDefinition, FLAVORS, type EngineFlavor } from './flavors';
 import { stopwatch, type ProgressListener } from './progress';
 import { provisionEngine } from './provision';
 import { findJava } from './tools';
@@ -267,7 +267,13 @@ export interface EngineStopResult {
 /** Stops only a node this tool started on that port; anything else on the port is left alone. */
 export async function stopEngine(home: string, port: number, purge: boolean, progress: ProgressListener): Promise<EngineStopResult> {
   const state = await readState(home, port);
-  if (!state) return { port, stopped: false, purged: false, reason: `no engine started by cryptochannel on port ${port}` };
+  if (!state) {
+    // Stopped before (a clean stop removes the state file): its data is still there to purge.
+    const left = purge ? FLAVORS.map((f) => nodeDir(home, f, port)).filter((dir) => existsSync(dir)) : [];
+    for (const dir of left) await rm(dir, { recursive: true, force: true });
+    const reason = `no engine started by cryptochannel on port ${port}`;
+    return { port, stopped: false, purged: left.length > 0, reason: left.length ? `${reason}; deleted its data (${left.join(', ')})` : reason };
+  }
   let result: EngineStopResult;
   if (isOurProcess(state)) {
     progress({ phase: 'stop', message: `stopping ${state.flavor} (pid ${state.pid})`, elapsedMs: 0 });

@@ -77,6 +77,16 @@ describe('cryptochannel engine (CLI, real node)', () => {
     const stopAgain = await runCli(['engine', 'stop', '--port', String(PORT)], env);
     expect(stopAgain.code).toBe(0);
     expect(stopAgain.stdout).toContain(`no engine started by cryptochannel on port ${PORT}`);
+
+    // The stopped node's data stays until purged, which works on a stopped node too (what .ci/run
+    // does before it starts one, so that no earlier run's indices are there).
+    expect(existsSync(String(info.home))).toBe(true);
+    const purge = await runCli(['engine', 'stop', '--port', String(PORT), '--purge', '--json'], env);
+    expect(purge.code).toBe(0);
+    expect(JSON.parse(purge.stdout)).toMatchObject({ stopped: false, purged: true });
+    expect(existsSync(String(info.home))).toBe(false);
+    const purgeAgain = await runCli(['engine', 'stop', '--port', String(PORT), '--purge', '--json'], env);
+    expect(JSON.parse(purgeAgain.stdout)).toMatchObject({ stopped: false, purged: false });
   });
 
   it('refuses a port that another program holds', async () => {

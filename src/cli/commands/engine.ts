@@ -61,7 +61,7 @@ export function engineCommand(): Command {
     .command('stop')
     .description('stop the engine this tool started on a port (never anything else)')
     .option('--port <port>', 'HTTP port', parsePort, 9200)
-    .option('--purge', 'also delete the node\'s data and logs', false)
+    .option('--purge', 'also delete the node\'s data and logs (of a node stopped earlier too)', false)
     .action(async (opts: { port: number; purge: boolean }, cmd: Command) => {
       const ctx = contextFor(cmd);
       const result = await stopEngine(ctx.home, opts.port, opts.purge, (e) => ctx.out.progress(e));
