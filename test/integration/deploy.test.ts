@@ -12,20 +12,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { applyPlan, ensureInstalled, planDeployment, planUninstall } from '../../src/apply/deploy';
+import { applyPlan, ensureInstalled, planDeployment, planUninstall, type ApplyReport } from '../../src/apply/deploy';
 import { connect, getPipeline, putPipeline, search, type ClusterClient } from '../../src/cluster';
 import { customPipelineId, loadContent, pipelineId } from '../../src/content';
 import { PACKAGE_VERSION } from '../../src/package-info';
 import { TUNABLES_DOC_ID, TUNABLES_INDEX } from '../../src/plan/desired';
 import { runCli } from './support/cli';
 import { testEngineLabel, testUrl } from './support/engine-env';
-
-interface ApplyJson {
-  changed: number;
-  failed: number;
-  refused: number;
-  results: Array<{ kind: string; name: string; action: string; status: string; reason: string }>;
-}
 
 const content = loadContent();
 const OLD = '0.0.1-previous';
@@ -38,7 +31,7 @@ describe(`the deployer on ${testEngineLabel()}`, () => {
   const cli = async (...args: string[]) => runCli(['--url', testUrl(), ...args]);
   const applyJson = async (...extra: string[]) => {
     const run = await cli('--json', 'apply', '--yes', ...extra);
-    return { code: run.code, stderr: run.stderr, report: JSON.parse(run.stdout) as ApplyJson };
+    return { code: run.code, stderr: run.stderr, report: JSON.parse(run.stdout) as ApplyReport };
   };
 
   beforeAll(async () => {
@@ -143,7 +136,7 @@ describe(`the deployer on ${testEngineLabel()}`, () => {
   it("uninstalls only what is ours: foreign assets, the user's tuning and @custom pipelines, and the data stay", async () => {
     const run = await cli('--json', 'uninstall', '--yes');
     expect(run.code).toBe(0);
-    const report = JSON.parse(run.stdout) as ApplyJson;
+    const report = JSON.parse(run.stdout) as ApplyReport;
     expect(report.failed).toBe(0);
     expect(report.changed).toBeGreaterThan(0);
     expect(report.results.filter((r) => r.status === 'done').every((r) => r.action === 'delete')).toBe(true);

@@ -13,23 +13,16 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { applyPlan, ensureInstalled, planUninstall } from '../../src/apply/deploy';
+import { applyPlan, ensureInstalled, planUninstall, type ApplyReport } from '../../src/apply/deploy';
 import { connect, getPipeline, type ClusterClient } from '../../src/cluster';
 import { customPipelineId, loadContent, loadDetectionContent, pipelineId } from '../../src/content';
 import { PACKAGE_VERSION } from '../../src/package-info';
 import { bundleFiles } from '../../src/plan/bundle';
 import { offlineAssets, TUNABLES_DOC_ID, TUNABLES_INDEX } from '../../src/plan/desired';
 import { FLEET_REASON, FLEET_UNINSTALL_REASON, isRuntimeShare, runtimeOnlyReason } from '../../src/plan/fleet';
-import type { AssetKind, Plan } from '../../src/plan/types';
+import type { Plan } from '../../src/plan/types';
 import { runCli } from './support/cli';
 import { testEngineLabel, testUrl } from './support/engine-env';
-
-interface ApplyJson {
-  changed: number;
-  failed: number;
-  refused: number;
-  results: Array<{ kind: AssetKind; name: string; action: string; status: string; reason: string }>;
-}
 
 const content = loadContent();
 const FLEET_META = { managed_by: 'fleet', managed: true, package: { name: 'cryptochannel' } };
@@ -61,7 +54,7 @@ describe(`the deployer beside Fleet on ${testEngineLabel()}`, () => {
   const applyJson = async (...extra: string[]) => {
     const run = await cli('--json', 'apply', '--yes', ...extra);
     expect(run.stderr).not.toContain('error:');
-    return { code: run.code, report: JSON.parse(run.stdout) as ApplyJson };
+    return { code: run.code, report: JSON.parse(run.stdout) as ApplyReport };
   };
   /** The engine's own answer for each Fleet template, as text: "unchanged" means byte for byte. */
   const fleetTemplatesAsStored = async () => {
@@ -176,7 +169,7 @@ describe(`the deployer beside Fleet on ${testEngineLabel()}`, () => {
   it("uninstall removes ours and leaves Fleet's templates to Fleet, saying so", async () => {
     const run = await cli('--json', 'uninstall', '--yes');
     expect(run.code).toBe(0);
-    const report = JSON.parse(run.stdout) as ApplyJson;
+    const report = JSON.parse(run.stdout) as ApplyReport;
     expect(report.failed).toBe(0);
     expect(report.results.filter((r) => r.status === 'done').map((r) => r.name)).toEqual(expect.arrayContaining(['logs-cryptochannel.alerts', 'logs-cryptochannel.alerts@package']));
     for (const name of FLEET_NAMES) expect(report.results.find((r) => r.name === name)).toMatchObject({ status: 'skipped', reason: FLEET_UNINSTALL_REASON });
