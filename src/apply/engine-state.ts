@@ -4,7 +4,7 @@
  * for the cryptochannel package (so the planner leaves Fleet's share to Fleet), every asset a
  * desired one would collide with, and the user-owned ones (live tunables, @custom pipelines).
  */
-import { requireAllShards, type ClusterClient, type ShardsHeader } from '../cluster';
+import { searchAllShards, type ClusterClient } from '../cluster';
 import { customPipelineId, MONITOR_NAME_PREFIX, mlJobMeta, openSearchMeta, pipelineMeta, sha256, SOURCES, THREAT_INTEL_INDEX, type ManagedMeta } from '../content';
 import { TUNABLES_DOC_ID, TUNABLES_INDEX } from '../plan/desired';
 import { isFleetMeta } from '../plan/fleet';
@@ -148,19 +148,16 @@ async function pluginObjects(client: ClusterClient, kind: 'monitor' | 'detector'
   const base = kind === 'monitor' ? '/_plugins/_alerting/monitors' : '/_plugins/_anomaly_detection/detectors';
   const field = kind === 'monitor' ? 'monitor.name.keyword' : 'name.keyword';
   const prefix = kind === 'monitor' ? MONITOR_NAME_PREFIX : 'cryptochannel-';
-  const res = await client.request<{ _shards?: ShardsHeader; hits?: { hits?: Array<{ _id: string; _seq_no?: number; _primary_term?: number; _source?: Record<string, unknown> }> } }>({
-    method: 'POST',
+  // A monitor a failed shard hid would be planned as a create, and installed twice: searchAllShards refuses that.
+  const res = await searchAllShards<{ hits?: { hits?: Array<{ _id: string; _seq_no?: number; _primary_term?: number; _source?: Record<string, unknown> }> } }>(client, {
     path: `${base}/_search`,
     body: { size: 1000, query: { prefix: { [field]: prefix } } },
-    idempotent: true,
     ignore: [400, 404, 405],
   });
   if (res.status !== 200) {
     state.unsupported[kind] = `the ${kind === 'monitor' ? 'alerting' : 'anomaly-detection'} plugin is not installed`;
     return [];
   }
-  // A monitor a failed shard hid would be planned as a create, and installed twice.
-  requireAllShards(res.body._shards, { method: 'POST', path: `${base}/_search` });
   return (res.body.hits?.hits ?? []).map((hit) => {
     const source = (kind === 'monitor' ? (hit._source?.monitor as Record<string, unknown> | undefined) : hit._source) ?? {};
     const name = String(source.name);

@@ -4,7 +4,8 @@
  * OpenSearch 2.x shares for these APIs.
  */
 import type { estypes } from '@elastic/elasticsearch';
-import { encodePath, type ClusterClient } from './client';
+import { encodePath, type ClusterClient, type ClusterRequest, type ClusterResponse } from './client';
+import { requireAllShards, type ShardsHeader } from './errors';
 
 export type HealthStatus = 'green' | 'yellow' | 'red';
 
@@ -141,17 +142,23 @@ export async function bulk(
   return body;
 }
 
+/**
+ * A search whose answer must be whole: sent as idempotent (so transient failures are retried) and
+ * refused when any shard failed, since a partial answer would let a reader move past events it
+ * never saw or a dedup miss what is there. A status the caller ignores (404) comes back as it is.
+ */
+export async function searchAllShards<T>(client: ClusterClient, request: Omit<ClusterRequest, 'method' | 'idempotent' | 'ndjson'>): Promise<ClusterResponse<T>> {
+  const response = await client.request<T & { _shards?: ShardsHeader }>({ ...request, method: 'POST', idempotent: true });
+  if (response.status < 300) requireAllShards(response.body._shards, { method: 'POST', path: request.path });
+  return response;
+}
+
 export async function search<TDoc = Record<string, unknown>>(
   client: ClusterClient,
   index: string,
   body: Record<string, unknown>,
 ): Promise<estypes.SearchResponse<TDoc>> {
-  const { body: response } = await client.request<estypes.SearchResponse<TDoc>>({
-    method: 'POST',
-    path: `${encodePath(index)}/_search`,
-    body,
-    idempotent: true,
-  });
+  const { body: response } = await searchAllShards<estypes.SearchResponse<TDoc>>(client, { path: `${encodePath(index)}/_search`, body });
   return response;
 }
 

@@ -4,7 +4,7 @@
  * [@timestamp, alert id] (the id is unique and a keyword on both engines, unlike `_id`, which
  * Elasticsearch 8 no longer sorts on).
  */
-import { requireAllShards, type ClusterClient, type ShardsHeader } from '../cluster';
+import { searchAllShards, type ClusterClient } from '../cluster';
 
 export interface AlertHit {
   _index: string;
@@ -28,15 +28,11 @@ export async function searchAlerts(client: ClusterClient, q: AlertQuery): Promis
   let after: unknown[] | undefined;
   while (alerts.length < q.limit) {
     const size = Math.min(1000, q.limit - alerts.length + 1);
-    const path = `/logs-cryptochannel.alerts-${q.namespace ?? '*'}/_search`;
-    const { body } = await client.request<{ _shards?: ShardsHeader; hits: { hits: Array<AlertHit & { sort: unknown[] }> } }>({
-      method: 'POST',
-      path,
+    const { body } = await searchAllShards<{ hits: { hits: Array<AlertHit & { sort: unknown[] }> } }>(client, {
+      path: `/logs-cryptochannel.alerts-${q.namespace ?? '*'}/_search`,
       query: { allow_no_indices: true, ignore_unavailable: true },
       body: { size, query: { bool: { filter } }, sort: [{ '@timestamp': { order: 'asc', unmapped_type: 'date' } }, { 'cryptochannel.alert.id': { order: 'asc', unmapped_type: 'keyword' } }], ...(after ? { search_after: after } : {}) },
-      idempotent: true,
     });
-    requireAllShards(body._shards, { method: 'POST', path });
     const hits = body.hits.hits;
     for (const h of hits) alerts.push({ _index: h._index, _id: h._id, _source: h._source });
     if (hits.length < size) break;

@@ -3,7 +3,7 @@
  * cryptochannel-threatintel (abuse.ch SSLBL JA3s and certificate SHA1s), read whole at the start of
  * each run (a few thousand small documents), so a refreshed list is used from the next run on.
  */
-import { encodePath, requireAllShards, type ClusterClient, type ShardsHeader } from '../cluster';
+import { encodePath, searchAllShards, type ClusterClient } from '../cluster';
 import { THREAT_INTEL_INDEX } from '../content/threat-intel';
 import type { IntelHit, IntelLookup } from './types';
 
@@ -42,17 +42,14 @@ export async function loadIntel(client: ClusterClient, index = THREAT_INTEL_INDE
   const hits: IntelHit[] = [];
   let after: unknown[] | undefined;
   for (;;) {
-    const res = await client.request<{ _shards?: ShardsHeader; hits: { hits: Array<{ _source?: IntelSource; sort?: unknown[] }> } }>({
-      method: 'POST',
+    const res = await searchAllShards<{ hits: { hits: Array<{ _source?: IntelSource; sort?: unknown[] }> } }>(client, {
       path: `${encodePath(index)}/_search`,
       // kind + value is the indicator's identity (its _id is `kind:value`), so it is a total order for search_after.
       body: { size: PAGE, _source: ['cryptochannel.intel'], sort: [{ 'cryptochannel.intel.kind': 'asc' }, { 'cryptochannel.intel.value': 'asc' }], ...(after ? { search_after: after } : {}) },
-      idempotent: true,
       ignore: [404],
       signal,
     });
     if (res.status === 404) return { lookup: intelLookup([]), ja3: 0, certSha1: 0, present: false };
-    requireAllShards(res.body._shards, { method: 'POST', path: `${encodePath(index)}/_search` });
     const page = res.body.hits.hits;
     for (const h of page) {
       const hit = intelHit(h._source);

@@ -13,7 +13,7 @@
  * Both take `pit: {id, keep_alive}` in the search body, on `POST /_search` without an index, and may
  * hand back a new id with every page: the newest one is used.
  */
-import { requireAllShards, type ClusterClient, type ShardsHeader } from '../cluster';
+import { searchAllShards, type ClusterClient } from '../cluster';
 import { checkHit, type SearchHit } from './events';
 import type { SourceEvent } from './types';
 
@@ -44,16 +44,12 @@ export interface Preflight {
  * OpenSearch refuses a PIT over a pattern that matches no stream ("invalid id: [null]").
  */
 export async function preflight(client: ClusterClient, targets: string, w: ReadWindow, signal?: AbortSignal): Promise<Preflight> {
-  const path = `/${targets}/_search`;
-  const { body } = await client.request<{ _shards?: ShardsHeader; hits?: { total?: { value: number } | number }; aggregations?: { earliest?: { value: number | null } } }>({
-    method: 'POST',
-    path,
+  const { body } = await searchAllShards<{ hits?: { total?: { value: number } | number }; aggregations?: { earliest?: { value: number | null } } }>(client, {
+    path: `/${targets}/_search`,
     query: { allow_no_indices: true, ignore_unavailable: true },
     body: { size: 0, track_total_hits: true, query: rangeQuery(w), aggs: { earliest: { min: { field: '@timestamp' } } } },
-    idempotent: true,
     signal,
   });
-  requireAllShards(body._shards, { method: 'POST', path });
   const total = body.hits?.total;
   const count = typeof total === 'number' ? total : (total?.value ?? 0);
   const earliest = body.aggregations?.earliest?.value;
@@ -93,8 +89,8 @@ export async function* readEvents(client: ClusterClient, targets: string, w: Rea
     let after: unknown[] | undefined;
     for (;;) {
       options.signal?.throwIfAborted();
-      const { body } = await client.request<{ pit_id?: string; _shards?: ShardsHeader; hits: { hits: SearchHit[] } }>({
-        method: 'POST',
+      // A page some shards failed would move the checkpoint past events never read: searchAllShards refuses it.
+      const { body } = await searchAllShards<{ pit_id?: string; hits: { hits: SearchHit[] } }>(client, {
         path: '/_search',
         body: {
           size: options.pageSize,
@@ -106,11 +102,8 @@ export async function* readEvents(client: ClusterClient, targets: string, w: Rea
           ...(after ? { search_after: after } : {}),
           track_total_hits: false,
         },
-        idempotent: true,
         signal: options.signal,
       });
-      // A page some shards failed would move the checkpoint past events never read.
-      requireAllShards(body._shards, { method: 'POST', path: '/_search' });
       if (body.pit_id) pit = body.pit_id;
       const hits = body.hits.hits;
       if (!hits.length) return;

@@ -8,7 +8,7 @@
  * the next run finds the same alerts (same ids) and counts them as duplicates.
  */
 import { randomUUID } from 'node:crypto';
-import { ClusterError, encodePath, refresh, requireAllShards, type ClusterClient, type ShardsHeader } from '../cluster';
+import { ClusterError, encodePath, refresh, searchAllShards, type ClusterClient } from '../cluster';
 import { readLiveTunables } from '../apply/deploy';
 import { validateTunables, type Content, type RunsFields, type Tunables } from '../content';
 import type { AlertDocument } from './alert';
@@ -175,15 +175,11 @@ async function existingIds(client: ClusterClient, ids: string[], namespace?: str
   const found = new Set<string>();
   for (let i = 0; i < ids.length; i += 1000) {
     const chunk = ids.slice(i, i + 1000);
-    const path = `/logs-cryptochannel.alerts-${namespace ?? '*'}/_search`;
-    const { body } = await client.request<{ _shards?: ShardsHeader; hits: { hits: Array<{ _id: string }> } }>({
-      method: 'POST',
-      path,
+    const { body } = await searchAllShards<{ hits: { hits: Array<{ _id: string }> } }>(client, {
+      path: `/logs-cryptochannel.alerts-${namespace ?? '*'}/_search`,
       query: { allow_no_indices: true, ignore_unavailable: true },
       body: { size: chunk.length, _source: false, query: { ids: { values: chunk } } },
-      idempotent: true,
     });
-    requireAllShards(body._shards, { method: 'POST', path });
     for (const h of body.hits.hits) found.add(h._id);
   }
   return found;
