@@ -1,22 +1,19 @@
 import { Command } from 'commander';
 import { applyPlan, planDeployment } from '../../apply/deploy';
-import { loadBundle } from '../bundle-option';
+import { addInstallSourceOptions, selectInstallSource, type InstallSourceOptions } from '../install-source';
 import { withDeployment } from '../deploy-session';
 import { renderApply, renderPlan } from '../render-plan';
 
 export function applyCommand(): Command {
-  return new Command('apply')
+  const command = new Command('apply')
     .description('install or upgrade cryptochannel: only what changed; a second run changes nothing')
     .option('--yes', 'apply without asking (required when not on a terminal)')
-    .option('--dry-run', 'plan and report, change nothing')
-    .option('--from-bundle <dir>', 'install exactly what a bundle (cryptochannel build --bundle) holds')
-    .option('--runtime-only', 'only what the correlator needs and Fleet cannot install: tunables, threat intel, the alerts stream, exception lists')
+    .option('--dry-run', 'plan and report, change nothing');
+  return addInstallSourceOptions(command)
     .option('--force', 'take over assets that exist but are not cryptochannel\'s')
-    .action(async (opts: { yes?: boolean; dryRun?: boolean; force?: boolean; fromBundle?: string; runtimeOnly?: boolean }, cmd: Command) => {
+    .action(async (opts: { yes?: boolean; dryRun?: boolean; force?: boolean } & InstallSourceOptions, cmd: Command) => {
       await withDeployment(cmd, opts.force === true, async (deploy, ctx) => {
-        if (opts.fromBundle) Object.assign(deploy, loadBundle(opts.fromBundle));
-        // With a bundle too: a site that installs the content through Fleet can take the runtime share from reviewed files.
-        deploy.runtimeOnly = opts.runtimeOnly === true;
+        selectInstallSource(deploy, opts);
         const planned = await planDeployment(deploy);
         const changes = planned.plan.summary.create + planned.plan.summary.update + planned.plan.summary.delete;
         if (changes > 0 && !opts.yes && !opts.dryRun) {
