@@ -201,11 +201,10 @@ export async function planUninstall(ctx: DeployContext, purge: boolean): Promise
   const state = await observeEngine(ctx.client, [], ctx.content.scripts.map((s) => s.name));
   const kibanaState = ctx.kibana ? await observeKibana(ctx.kibana, ctx.client, kibanaNames((ctx.detection ??= loadDetectionContent(ctx.content.roots)))) : undefined;
   const observed = [...state.assets, ...(kibanaState?.assets ?? [])];
-  // Ours are deleted; Fleet's are listed as kept (removing them is Fleet's job); the rest is left out.
-  const shown = observed.filter((a) => a.fleet || managedHere(a));
-  const userOwned: ObservedAsset[] = observed.filter((a) => !a.fleet && (a.kind === 'custom_pipeline' || a.kind === 'tunables' || a.kind === 'exception_list'));
+  // The planner sorts what it is shown: ours deleted, Fleet's listed as kept, the rest left out.
+  const userOwned: ObservedAsset[] = observed.filter((a) => a.kind === 'custom_pipeline' || a.kind === 'tunables' || a.kind === 'exception_list');
   const { templatesInUse, composedOf } = await templateUse(ctx.client);
-  return { plan: makeUninstallPlan(shown, userOwned, { flavor: ctx.client.flavor, packageVersion: ctx.packageVersion, purge, templatesInUse, composedOf }), state, kibanaState };
+  return { plan: makeUninstallPlan(observed, userOwned, { flavor: ctx.client.flavor, packageVersion: ctx.packageVersion, purge, templatesInUse, composedOf }), state, kibanaState };
 }
 
 /** Which of our index templates data streams were created from, and what each is composed of. */
