@@ -14,6 +14,7 @@ import { ContentError, listDirs, listFiles, readYaml } from './files';
 import { translateForElasticsearch } from './flavor';
 import { managedMeta, type ManagedMeta } from './hash';
 import { PRODUCT, SOURCES } from './sources';
+import { tunableValue } from './tunables';
 
 export const SHARED = '_shared';
 
@@ -115,6 +116,20 @@ export interface Resolver {
   self: string;
 }
 
+/**
+ * The script and tunable halves of a pipeline's resolver. `apply`'s renderer and the Fleet package's
+ * differ only in what a stored-script reference becomes (`scriptRef`): an installed id, or a mark to inline.
+ */
+export function scriptAndTunableResolver(file: string, scripts: readonly string[], tunables: object, scriptRef: (name: string) => string): Pick<Resolver, 'script' | 'tunable'> {
+  return {
+    script(name) {
+      if (!scripts.includes(name)) throw new ContentError(file, `{{ StoredScript "${name}" }} names no file integration/painless/${name}.painless`);
+      return scriptRef(name);
+    },
+    tunable: (name) => tunableValue(file, name, tunables),
+  };
+}
+
 /** Replaces the placeholders in a pipeline's content (any JSON value) through `resolve`. */
 export function renderValue(value: unknown, resolve: Resolver): unknown {
   if (typeof value === 'string') {
@@ -210,14 +225,7 @@ export function renderPipelines(pipelines: PipelineContent[], scripts: string[],
         if (known.has(`${SHARED}/${name}`)) return pipelineId(SHARED, name, ctx.version);
         throw new ContentError(p.file, `{{ IngestPipeline "${name}" }} names no pipeline of ${p.owner} or ${SHARED}`);
       },
-      script(name) {
-        if (!scripts.includes(name)) throw new ContentError(p.file, `{{ StoredScript "${name}" }} names no file integration/painless/${name}.painless`);
-        return scriptId(name, ctx.version);
-      },
-      tunable(name) {
-        if (!(name in ctx.tunables)) throw new ContentError(p.file, `{{ Tunable "${name}" }} is not a tunable (known: ${Object.keys(ctx.tunables).join(', ')})`);
-        return ctx.tunables[name];
-      },
+      ...scriptAndTunableResolver(p.file, scripts, ctx.tunables, (name) => scriptId(name, ctx.version)),
     };
     if (p.owner !== SHARED && p.name === 'default' && 'on_failure' in p.body) {
       throw new ContentError(p.file, 'an entry pipeline has no on_failure of its own: the renderer adds the dead-letter routing');

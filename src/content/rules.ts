@@ -21,7 +21,7 @@ import path from 'node:path';
 import { ContentError, listFiles, readYaml } from './files';
 import { ECS, type OwnerFields } from './fields';
 import { managedMeta, type ManagedMeta } from './hash';
-import type { Tunables } from './tunables';
+import { tunableValue, type Tunables } from './tunables';
 import { lockProblemsFor, type RuleLock } from './rule-lock';
 
 export const ANALYTICS = ['AN1496', 'AN1497', 'AN1498', 'AN1499', 'AN1500'] as const;
@@ -190,9 +190,9 @@ export function renderQuery(file: string, query: string, dialect: QueryDialect |
   if (!dialect) throw new ContentError(file, 'tunable placeholders are rendered only in EQL and KQL (kuery) queries');
   if (!tunables) throw new ContentError(file, 'the query names a tunable, but no tunables were given to render it');
   return query.replace(TUNABLE, (_all, name: string) => {
-    if (!(name in tunables)) throw new ContentError(file, `{{ Tunable "${name}" }} is not a tunable (known: ${Object.keys(tunables).join(', ')})`);
+    const value = tunableValue(file, name, tunables);
     try {
-      return renderTunableValue(name, (tunables as unknown as Record<string, unknown>)[name], dialect);
+      return renderTunableValue(name, value, dialect);
     } catch (err) {
       throw new ContentError(file, (err as Error).message);
     }

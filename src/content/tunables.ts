@@ -47,3 +47,9 @@ export function loadTunableDefaults(integrationRoot: string): Tunables {
     throw err;
   }
 }
+
+/** A `{{ Tunable "name" }}` placeholder's value; an unknown name is a content error of `file`. */
+export function tunableValue(file: string, name: string, tunables: object): unknown {
+  if (!(name in tunables)) throw new ContentError(file, `{{ Tunable "${name}" }} is not a tunable (known: ${Object.keys(tunables).join(', ')})`);
+  return (tunables as Record<string, unknown>)[name];
+}

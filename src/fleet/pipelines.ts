@@ -15,6 +15,7 @@ import {
   pipelineId,
   renderValue,
   scratchKeys,
+  scriptAndTunableResolver,
   SHARED,
   wrapEntryPipeline,
   type Content,
@@ -40,8 +41,8 @@ export function fleetPipelineRef(name: string): string {
 const SCRIPT_MARK = '\u0000stored-script:';
 
 /** Replaces every `script: { id: <marked stored script> }` processor, however deep, by the script inline. */
-function inlineScripts(value: unknown, sources: ReadonlyMap<string, string>, file: string): unknown {
-  if (Array.isArray(value)) return value.map((v) => inlineScripts(v, sources, file));
+function inlineScripts(value: unknown, sources: ReadonlyMap<string, string>): unknown {
+  if (Array.isArray(value)) return value.map((v) => inlineScripts(v, sources));
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
@@ -49,9 +50,9 @@ function inlineScripts(value: unknown, sources: ReadonlyMap<string, string>, fil
     if (key === 'script' && script && typeof script === 'object' && typeof script.id === 'string' && script.id.startsWith(SCRIPT_MARK)) {
       const name = script.id.slice(SCRIPT_MARK.length);
       const { id: _id, ...rest } = script;
-      out[key] = { lang: 'painless', source: sources.get(name)!, ...inlineScripts(rest, sources, file) as Record<string, unknown> };
+      out[key] = { lang: 'painless', source: sources.get(name)!, ...inlineScripts(rest, sources) as Record<string, unknown> };
     } else {
-      out[key] = inlineScripts(child, sources, file);
+      out[key] = inlineScripts(child, sources);
     }
   }
   return out;
@@ -75,6 +76,7 @@ export function fleetPipelines(
   if (!own.some((p) => p.name === 'default')) throw new ContentError(`ingest-pipelines/${source}`, 'a source needs a default.yml entry pipeline');
   const shared = new Map(content.pipelines.filter((p) => p.owner === SHARED).map((p) => [p.name, p]));
   const scripts = new Map(content.scripts.map((s) => [s.name, s.source]));
+  const scriptNames = [...scripts.keys()];
   const ownNames = new Set(own.map((p) => p.name));
   const chosen = new Map<string, PipelineContent>(own.map((p) => [p.name, p]));
 
@@ -91,19 +93,11 @@ export function fleetPipelines(
         if (ownNames.has(name) || shared.has(name)) return fleetPipelineRef(name);
         throw new ContentError(p.file, `{{ IngestPipeline "${name}" }} names no pipeline of ${source} or ${SHARED}`);
       },
-      script(name) {
-        if (!scripts.has(name)) throw new ContentError(p.file, `{{ StoredScript "${name}" }} names no file integration/painless/${name}.painless`);
-        return `${SCRIPT_MARK}${name}`;
-      },
-      tunable(name) {
-        const defaults = content.tunables as unknown as Record<string, unknown>;
-        if (!(name in defaults)) throw new ContentError(p.file, `{{ Tunable "${name}" }} is not a tunable`);
-        return defaults[name];
-      },
+      ...scriptAndTunableResolver(p.file, scriptNames, content.tunables, (name) => `${SCRIPT_MARK}${name}`),
     };
     let body = renderValue(p.body, resolve) as Record<string, unknown>;
     if (p.owner === source && p.name === 'default') body = wrapEntryPipeline(source, body, self, resolve.script('deadletter'), EcsVersion, null, scratchKeys(content.pipelines, source));
-    body = inlineScripts(body, scripts, p.file) as Record<string, unknown>;
+    body = inlineScripts(body, scripts) as Record<string, unknown>;
     if (flavor === 'elasticsearch') body = translateForElasticsearch(body);
     return { file: `${p.name}.yml`, name: p.name, owner: p.owner, body };
   };
