@@ -5,17 +5,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { PACKAGE_VERSION } from '../../src/package-info';
 import { CLI } from './support/cli';
 
 describe('the built cryptochannel bin', () => {
   it('is executable and runs without naming node', () => {
     expect(statSync(CLI).mode & 0o111).toBe(0o111);
     expect(readFileSync(CLI, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
-    const pkg = JSON.parse(readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { version: string };
     const run = spawnSync(CLI, ['--version'], { encoding: 'utf8' });
     expect(run.error).toBeUndefined();
     expect(run.status).toBe(0);
-    expect(run.stdout.trim()).toBe(pkg.version);
+    expect(run.stdout.trim()).toBe(PACKAGE_VERSION);
   });
 });
